@@ -1,0 +1,196 @@
+/**
+ * The only JSON boundary of the library: server frames in, client events out.
+ *
+ * `decodeServerFrame` never throws. Every frame becomes one of four results, so a malformed or
+ * hostile frame is an event to report, not an exception to catch.
+ */
+import * as v from 'valibot';
+import { clientEventSchemaByType, type ClientEvent } from './client.js';
+import { compileSchema, type CompiledSchema } from './compile.js';
+import { ProtocolError, toProtocolIssues, type ProtocolIssue } from './protocol-error.js';
+import { redactSecrets, redactValue } from './redact.js';
+import { serverEventSchemaByType, type ServerEvent } from './server/index.js';
+
+/** Frames larger than this (in bytes) are refused unparsed. */
+export const DEFAULT_MAX_MESSAGE_SIZE = 10 * 1024 * 1024;
+
+/** Why a frame was refused. */
+export type InvalidFrameReason = 'json' | 'not_object' | 'no_type' | 'schema' | 'too_large' | 'bad_audio';
+
+/** The result of decoding one server frame. */
+export type DecodedFrame =
+  /** A validated server event. */
+  | { readonly kind: 'event'; readonly event: ServerEvent }
+  /** A binary frame: PCM16 little-endian mono samples. */
+  | { readonly kind: 'audio'; readonly pcm: Int16Array }
+  /** A well-formed event whose `type` this library does not know; `raw` is the parsed object, secrets redacted. */
+  | { readonly kind: 'unknown'; readonly type: string; readonly raw: Readonly<Record<string, unknown>> }
+  /** A frame that cannot be used; `raw` is its text (secrets redacted, cut to {@link RAW_PREVIEW_LENGTH}). */
+  | {
+      readonly kind: 'invalid';
+      readonly reason: InvalidFrameReason;
+      readonly issues: readonly ProtocolIssue[];
+      readonly raw: string;
+      /** The frame's `type`, for `schema` failures. */
+      readonly type?: string;
+    };
+
+/** Options of {@link decodeServerFrame}. */
+export interface DecodeOptions {
+  /** Frames larger than this many bytes are `too_large`. @default 10485760 (10 MB) */
+  readonly maxMessageSize?: number;
+}
+
+/** Longest `raw` text kept on an `invalid` result. */
+export const RAW_PREVIEW_LENGTH = 4096;
+
+/** The fast path per server event type (its `type` already matched), derived from the schemas on first use. */
+const compiledByType = new Map<string, CompiledSchema>();
+
+function compiledFor(type: string): CompiledSchema | undefined {
+  let compiled = compiledByType.get(type);
+  if (compiled === undefined) {
+    const schema = serverEventSchemaByType.get(type);
+    if (schema === undefined) return undefined;
+    compiled = compileSchema(v.omit(schema, ['type']));
+    compiledByType.set(type, compiled);
+  }
+  return compiled;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Decodes one frame received from the server. Never throws.
+ *
+ * @param data - a text frame (`string`) or a binary frame (`ArrayBuffer` or a byte view).
+ * @example
+ * const frame = decodeServerFrame(message.data);
+ * if (frame.kind === 'event' && frame.event.type === 'text_delta') print(frame.event.content);
+ */
+export function decodeServerFrame(data: string | ArrayBuffer | ArrayBufferView, options?: DecodeOptions): DecodedFrame {
+  const maxMessageSize = options?.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+  try {
+    if (typeof data === 'string') return decodeText(data, maxMessageSize);
+    if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return decodeAudio(data, maxMessageSize);
+    return invalid('json', 'A frame must be text or binary data', describe(data));
+  } catch (error) {
+    // Defence in depth: nothing above is expected to throw, but a frame must never crash the caller.
+    return invalid('schema', `Frame could not be decoded: ${errorMessage(error)}`, typeof data === 'string' ? data : '');
+  }
+}
+
+function decodeText(text: string, maxMessageSize: number): DecodedFrame {
+  if (text.length > maxMessageSize || (text.length * 3 > maxMessageSize && utf8Length(text) > maxMessageSize)) {
+    return invalid('too_large', `Frame exceeds maxMessageSize (${maxMessageSize} bytes)`, text.slice(0, 256));
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return invalid('json', `Frame is not valid JSON: ${errorMessage(error)}`, text);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return invalid('not_object', `Frame must be a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'null' : typeof value}`, text);
+  }
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== 'string') {
+    return invalid('no_type', 'Frame has no string `type` field', text);
+  }
+  const compiled = compiledFor(type);
+  if (compiled === undefined) {
+    return { kind: 'unknown', type: redactSecrets(type), raw: redactValue(value) as Record<string, unknown> };
+  }
+  if (compiled.check(value)) return { kind: 'event', event: compiled.build(value) as ServerEvent };
+  // valibot is the authority on failures: it names every issue.
+  const result = v.safeParse(serverEventSchemaByType.get(type)!, value);
+  if (result.success) return { kind: 'event', event: result.output as ServerEvent };
+  return { kind: 'invalid', reason: 'schema', issues: toProtocolIssues(result.issues), raw: preview(text), type };
+}
+
+function decodeAudio(data: ArrayBuffer | ArrayBufferView, maxMessageSize: number): DecodedFrame {
+  const byteLength = data.byteLength;
+  if (byteLength > maxMessageSize) {
+    return invalid('too_large', `Binary frame exceeds maxMessageSize (${maxMessageSize} bytes)`, `<binary ${byteLength} bytes>`);
+  }
+  if (byteLength % 2 !== 0) {
+    return invalid('bad_audio', `Binary frame has an odd length (${byteLength} bytes); PCM16 needs whole samples`, `<binary ${byteLength} bytes>`);
+  }
+  // A view may sit at an odd offset inside a shared buffer (Node's Buffer pool), so views are copied.
+  const buffer =
+    data instanceof ArrayBuffer
+      ? data
+      : (new Uint8Array(data.buffer, data.byteOffset, byteLength).slice().buffer as ArrayBuffer);
+  const pcm = new Int16Array(buffer);
+  if (!LITTLE_ENDIAN) {
+    const bytes = new DataView(buffer);
+    for (let i = 0; i < pcm.length; i++) pcm[i] = bytes.getInt16(i * 2, true);
+  }
+  return { kind: 'audio', pcm };
+}
+
+/**
+ * Validates a client event and returns the JSON text to send, with the server's defaults filled in.
+ *
+ * @throws {ProtocolError} when the event is not a known client event or a field is wrong; `field` names it.
+ * @example
+ * socket.send(encodeClientEvent({ type: 'text_input', text: 'Hello' }));
+ * // '{"type":"text_input","text":"Hello","file_ids":[]}'
+ */
+export function encodeClientEvent(event: ClientEvent): string {
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) {
+    throw new ProtocolError('A client event must be an object with a string `type`', {
+      issues: [{ path: '', message: 'Expected an object' }],
+    });
+  }
+  const type: unknown = (event as { type?: unknown }).type;
+  const schema = typeof type === 'string' ? clientEventSchemaByType.get(type) : undefined;
+  if (schema === undefined) {
+    const shown = typeof type === 'string' ? `"${type}"` : String(type);
+    throw new ProtocolError(`Unknown client event type ${shown}`, {
+      type: typeof type === 'string' ? type : undefined,
+      issues: [{ path: 'type', message: `Unknown client event type ${shown}` }],
+    });
+  }
+  const result = v.safeParse(schema, event);
+  if (!result.success) {
+    const issues = toProtocolIssues(result.issues);
+    const first = issues[0]!;
+    throw new ProtocolError(`Invalid ${type as string} event: ${first.path || 'event'}: ${first.message}`, {
+      type: type as string,
+      issues,
+    });
+  }
+  return JSON.stringify(result.output);
+}
+
+function invalid(reason: InvalidFrameReason, message: string, raw: string): DecodedFrame {
+  return { kind: 'invalid', reason, issues: [{ path: '', message: redactSecrets(message) }], raw: preview(raw) };
+}
+
+function preview(text: string): string {
+  return redactSecrets(text.length > RAW_PREVIEW_LENGTH ? `${text.slice(0, RAW_PREVIEW_LENGTH)}…` : text);
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function describe(value: unknown): string {
+  return `<${value === null ? 'null' : typeof value}>`;
+}
+
+/** UTF-8 byte length of a string, without allocating. */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
