@@ -146,9 +146,9 @@ export function encodeClientEvent(event: ClientEvent): string {
   const type: unknown = (event as { type?: unknown }).type;
   const schema = typeof type === 'string' ? clientEventSchemaByType.get(type) : undefined;
   if (schema === undefined) {
-    const shown = typeof type === 'string' ? `"${type}"` : String(type);
+    const shown = redactSecrets(typeof type === 'string' ? `"${type}"` : String(type));
     throw new ProtocolError(`Unknown client event type ${shown}`, {
-      type: typeof type === 'string' ? type : undefined,
+      type: typeof type === 'string' ? redactSecrets(type) : undefined,
       issues: [{ path: 'type', message: `Unknown client event type ${shown}` }],
     });
   }
@@ -157,7 +157,7 @@ export function encodeClientEvent(event: ClientEvent): string {
     const issues = toProtocolIssues(result.issues);
     const first = issues[0]!;
     throw new ProtocolError(`Invalid ${type as string} event: ${first.path || 'event'}: ${first.message}`, {
-      type: type as string,
+      type: redactSecrets(type as string),
       issues,
     });
   }

@@ -7,19 +7,24 @@
  */
 import * as v from 'valibot';
 
-const notArray = (value: Record<string, unknown>): boolean => !Array.isArray(value);
-const NOT_ARRAY_MESSAGE = 'Invalid type: Expected Object but received Array';
-
-/** Any JSON object (not an array), kept as is (metadata, completion options, vendor payloads). */
-export const jsonObject = v.pipe(v.record(v.string(), v.unknown()), v.check(notArray, NOT_ARRAY_MESSAGE));
+/** True for a JSON object: not null, not an array. */
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
- * A loose object whose fields are all optional. valibot's `looseObject` accepts arrays; this one
- * does not.
+ * Refuses arrays and primitives before an object schema runs: valibot's object and record schemas
+ * accept an array and turn it into an object, which would hide a type error.
  */
+const plainObject = v.custom<Record<string, unknown>>(isPlainObject, (issue) =>
+  `Invalid type: Expected Object but received ${Array.isArray(issue.input) ? 'Array' : issue.received}`,
+);
+
+/** Any JSON object (not an array), kept as is (metadata, completion options, vendor payloads). */
+export const jsonObject = v.pipe(plainObject, v.record(v.string(), v.unknown()));
+
+/** A loose object whose fields are all optional, which (unlike valibot's `looseObject`) refuses arrays. */
 export function optionalFieldsObject<const E extends v.ObjectEntries>(entries: E) {
-  const schema = v.looseObject(entries);
-  return v.pipe(schema, v.check<v.InferOutput<typeof schema>, string>((value) => !Array.isArray(value), NOT_ARRAY_MESSAGE));
+  return v.pipe(plainObject, v.looseObject(entries));
 }
 
 /** A string the server may send as `null`, or leave out. */

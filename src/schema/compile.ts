@@ -41,6 +41,7 @@ interface SchemaNode {
   readonly literal?: unknown;
   readonly requirement?: unknown;
   readonly operation?: (value: unknown) => unknown;
+  readonly check?: unknown;
 }
 
 const cache = new WeakMap<object, CompiledSchema>();
@@ -85,6 +86,11 @@ function isValidObjectKey(object: object, key: string): boolean {
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
+/** valibot's object schemas accept an array and output an object of its indices; so do we. */
+function asObject(value: unknown): Record<string, unknown> {
+  return (Array.isArray(value) ? { ...value } : value) as Record<string, unknown>;
+}
+
 /** valibot never copies these keys into an output object; remove them from ours. */
 function dropUnsafeKeys(object: Record<string, unknown>): void {
   if (hasOwn.call(object, '__proto__')) delete object['__proto__'];
@@ -101,6 +107,10 @@ function compileBare(node: SchemaNode): CompiledSchema {
       return { check: (value) => typeof value === 'number' && !Number.isNaN(value), build: identity, identity: true };
     case 'boolean':
       return { check: (value) => typeof value === 'boolean', build: identity, identity: true };
+    case 'custom': {
+      const test = node.check as unknown as (value: unknown) => boolean;
+      return { check: (value) => test(value), build: identity, identity: true };
+    }
     case 'unknown':
     case 'any':
       return { check: () => true, build: identity, identity: true };
@@ -203,7 +213,7 @@ function compileLooseObject(node: SchemaNode): CompiledSchema {
       return true;
     },
     build(value) {
-      const object = value as Record<string, unknown>;
+      const object = asObject(value);
       dropUnsafeKeys(object);
       for (const i of rebuilt) {
         const key = keys[i]!;
@@ -230,7 +240,7 @@ function compileRecord(node: SchemaNode): CompiledSchema {
       return true;
     },
     build(value) {
-      const object = value as Record<string, unknown>;
+      const object = asObject(value);
       dropUnsafeKeys(object);
       if (!valueSchema.identity) for (const key in object) object[key] = valueSchema.build(object[key]);
       return object;
@@ -275,33 +285,58 @@ function compileVariant(node: SchemaNode): CompiledSchema {
   };
 }
 
+/**
+ * A pipe is a sequence of stages: schemas, validations and transforms, each seeing the previous
+ * stage's output. `check` must not build (building mutates), so every schema stage before the last
+ * one, and every stage a validation reads, must pass its input through unchanged.
+ */
 function compilePipe(node: SchemaNode): CompiledSchema {
-  const [root, ...actions] = node.pipe!;
-  const steps = actions.filter((action) => action.kind !== 'metadata');
-  const validations = steps.filter((step) => step.kind === 'validation');
-  const transforms = steps.filter((step) => step.kind === 'transformation');
-  const supported =
-    root !== undefined &&
-    validations.every((step) => VALIDATIONS[step.type] !== undefined && !step.async) &&
-    transforms.every((step) => step.type === 'transform' && !step.async) &&
-    // validations first, then transforms: so `check` can validate the input without building it
-    steps.every((step, i) => step.kind === 'validation' || i >= validations.length) &&
-    // a transform sees valibot's fresh copy; ours is the reused input, fine for objects only
-    (transforms.length === 0 || PRIMITIVE_TYPES.has(root.type) || root.type === 'loose_object');
-  if (!supported) return viaValibot(node);
-  const base = compileNode(root);
+  const stages = node.pipe!.filter((stage) => stage.kind !== 'metadata');
+  const schemaStages = stages.filter((stage) => stage.kind === 'schema');
+  const lastSchema = schemaStages[schemaStages.length - 1];
+  const supported = stages.every(
+    (stage) =>
+      !stage.async &&
+      (stage.kind === 'schema' ||
+        (stage.kind === 'validation' && VALIDATIONS[stage.type] !== undefined) ||
+        (stage.kind === 'transformation' && stage.type === 'transform')),
+  );
+  if (!supported || lastSchema === undefined) return viaValibot(node);
+  const compiled = stages.map((stage) => (stage.kind === 'schema' ? compileNode(stage) : undefined));
+  let passThrough = true;
+  for (let i = 0; i < stages.length; i++) {
+    const stage = stages[i]!;
+    if (stage.kind === 'validation' && !passThrough) return viaValibot(node);
+    if (stage.kind === 'schema' && !passThrough) return viaValibot(node);
+    if (stage.kind === 'schema' && !compiled[i]!.identity) passThrough = false;
+    if (stage.kind === 'transformation') {
+      passThrough = false;
+      // a transform sees valibot's fresh copy; ours reuses the input, which is fine for objects only
+      if (!PRIMITIVE_TYPES.has(lastSchema.type) && lastSchema.type !== 'loose_object') return viaValibot(node);
+    }
+  }
   return {
     check(value) {
-      if (!base.check(value)) return false;
-      for (const step of validations) if (!VALIDATIONS[step.type]!(value, step.requirement)) return false;
+      for (let i = 0; i < stages.length; i++) {
+        const stage = stages[i]!;
+        if (stage.kind === 'schema') {
+          if (!compiled[i]!.check(value)) return false;
+        } else if (stage.kind === 'validation') {
+          if (!VALIDATIONS[stage.type]!(value, stage.requirement)) return false;
+        } else break; // transforms come last and cannot fail
+      }
       return true;
     },
     build(value) {
-      let current = base.build(value);
-      for (const step of transforms) current = step.operation!(current);
+      let current = value;
+      for (let i = 0; i < stages.length; i++) {
+        const stage = stages[i]!;
+        if (stage.kind === 'schema') current = compiled[i]!.build(current);
+        else if (stage.kind === 'transformation') current = stage.operation!(current);
+      }
       return current;
     },
-    identity: base.identity && transforms.length === 0,
+    identity: stages.every((stage, i) => stage.kind === 'validation' || (stage.kind === 'schema' && compiled[i]!.identity)),
   };
 }
 

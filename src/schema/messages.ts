@@ -84,12 +84,35 @@ export const openAIToolCallSchema = v.looseObject({
   function: v.looseObject({ name: v.string(), arguments: v.string() }),
 });
 
-const openAIContentPart = v.looseObject({ type: v.string() });
+const KNOWN_OPENAI_PARTS = new Set(['text', 'image_url', 'input_audio', 'file', 'refusal']);
+
+/** One OpenAI content part; known part types are validated, others kept as they are. */
+export const openAIContentPartSchema = v.union([
+  v.variant('type', [
+    v.looseObject({ type: v.literal('text'), text: v.string() }),
+    v.looseObject({
+      type: v.literal('image_url'),
+      image_url: v.looseObject({ url: v.string(), detail: nullableString }),
+    }),
+    v.looseObject({
+      type: v.literal('input_audio'),
+      input_audio: v.looseObject({ data: v.string(), format: v.string() }),
+    }),
+    v.looseObject({ type: v.literal('file'), file: jsonObject }),
+    v.looseObject({ type: v.literal('refusal'), refusal: v.string() }),
+  ]),
+  v.looseObject({
+    type: v.pipe(
+      v.string(),
+      v.check((type) => !KNOWN_OPENAI_PARTS.has(type), 'A known part type must have that part\'s fields'),
+    ),
+  }),
+]);
 
 /** An OpenAI chat message (developer, system, user, assistant, tool or function role). */
 export const openAIMessageSchema = v.looseObject({
   role: v.picklist(['developer', 'system', 'user', 'assistant', 'tool', 'function']),
-  content: v.nullish(v.union([v.string(), v.array(openAIContentPart)])),
+  content: v.nullish(v.union([v.string(), v.array(openAIContentPartSchema)])),
   name: nullableString,
   refusal: nullableString,
   tool_calls: v.nullish(v.array(openAIToolCallSchema)),

@@ -16,7 +16,7 @@ export interface ProtocolIssue {
 /** Converts valibot issues to {@link ProtocolIssue}s, redacting secrets from their messages. */
 export function toProtocolIssues(issues: readonly v.BaseIssue<unknown>[]): ProtocolIssue[] {
   return issues.map((issue) => ({
-    path: (issue.path ?? []).map((item) => String(item.key)).join('.'),
+    path: redactSecrets((issue.path ?? []).map((item) => String(item.key)).join('.')),
     message: redactSecrets(issue.message),
   }));
 }
@@ -39,8 +39,8 @@ export class ProtocolError extends Error {
 
   constructor(message: string, options: { type?: string | undefined; issues: readonly ProtocolIssue[] }) {
     super(redactSecrets(message));
-    this.type = options.type;
-    this.issues = options.issues;
-    this.field = options.issues[0]?.path ?? '';
+    this.type = options.type === undefined ? undefined : redactSecrets(options.type);
+    this.issues = options.issues.map((issue) => ({ path: redactSecrets(issue.path), message: redactSecrets(issue.message) }));
+    this.field = this.issues[0]?.path ?? '';
   }
 }
