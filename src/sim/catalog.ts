@@ -1,0 +1,145 @@
+/**
+ * What the simulated server knows: scripted agents, the fixed voice list, fake HeyGen avatars and
+ * the tool catalogue, serialised exactly as the real server does (PROTOCOL.md §6).
+ */
+
+/** The kinds of scripted behaviour (see scripts.ts). */
+export type AgentBehaviour =
+  | 'plain'
+  | 'thinker'
+  | 'tools'
+  | 'delegator'
+  | 'showcase'
+  | 'failing'
+  | 'crashing'
+  | 'firehose'
+  | 'gpt';
+
+/** One agent definition (the server's YAML file). */
+export interface AgentDefinition {
+  readonly key: string;
+  readonly name: string;
+  readonly description: string;
+  readonly modelId: string;
+  readonly behaviour: AgentBehaviour;
+  readonly toolsets: readonly string[];
+  readonly category: readonly string[];
+  readonly persona: string;
+  readonly defaultWorkspace?: string;
+}
+
+const claude = 'claude-sonnet-4-20250514';
+
+/** Every agent the simulator knows; those with the `domo` category are listed in `agent_list`. */
+export const AGENTS: readonly AgentDefinition[] = [
+  { key: 'default', name: 'Domo', description: 'A friendly general assistant that answers in markdown.', modelId: claude, behaviour: 'plain', toolsets: ['ThinkTools'], category: ['domo', 'general'], persona: 'You are Domo, a friendly and capable assistant.' },
+  { key: 'thinker', name: 'Deep Thinker', description: 'Thinks out loud (extended thinking) before answering.', modelId: claude, behaviour: 'thinker', toolsets: [], category: ['domo', 'reasoning'], persona: 'You reason step by step before you answer.' },
+  { key: 'tool_user', name: 'Workspace Helper', description: 'Reads workspace files with tools and shows them.', modelId: claude, behaviour: 'tools', toolsets: ['ThinkTools', 'WorkspaceTools'], category: ['domo', 'tools'], persona: 'You read files before answering questions about them.', defaultWorkspace: 'project' },
+  { key: 'delegator', name: 'Team Lead', description: 'Delegates research to a sub-agent and summarises it.', modelId: claude, behaviour: 'delegator', toolsets: ['AgentAssistTools'], category: ['domo', 'team'], persona: 'You delegate research to your team.' },
+  { key: 'showcase', name: 'Showcase', description: 'Uses every feature in one answer: thoughts, tools, media, delegation.', modelId: claude, behaviour: 'showcase', toolsets: ['ThinkTools', 'WorkspaceTools', 'AgentAssistTools'], category: ['domo', 'demo'], persona: 'You demonstrate every capability of the platform.', defaultWorkspace: 'project' },
+  { key: 'failing', name: 'Flaky', description: 'Fails in the middle of its answer (a vendor stream error).', modelId: claude, behaviour: 'failing', toolsets: [], category: ['domo', 'testing'], persona: 'You are unreliable.' },
+  { key: 'crashing', name: 'Crashy', description: 'Crashes in the middle of its answer (a runtime error).', modelId: claude, behaviour: 'crashing', toolsets: [], category: ['domo', 'testing'], persona: 'You crash.' },
+  { key: 'firehose', name: 'Firehose', description: 'Streams a very long answer as fast as the socket takes it.', modelId: claude, behaviour: 'firehose', toolsets: [], category: ['domo', 'testing'], persona: 'You never stop talking.' },
+  { key: 'gpt', name: 'GPT Helper', description: 'An OpenAI-backed assistant.', modelId: 'gpt-4o', behaviour: 'gpt', toolsets: [], category: ['domo', 'general'], persona: 'You are a helpful assistant.' },
+  { key: 'research_assistant', name: 'Research Assistant', description: 'Finds and summarises documents (used by delegation).', modelId: claude, behaviour: 'plain', toolsets: ['WorkspaceTools'], category: ['assist'], persona: 'You find and summarise documents.' },
+];
+
+/** Looks an agent up by key. */
+export function findAgent(key: string): AgentDefinition | undefined {
+  return AGENTS.find((agent) => agent.key === key);
+}
+
+/** `agent_list` entries: `domo` agents, sorted by name ignoring case (§6.4). */
+export function agentCatalog(): Record<string, unknown>[] {
+  return AGENTS.filter((agent) => agent.category.includes('domo'))
+    .sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()))
+    .map((agent) => ({
+      name: agent.name,
+      key: agent.key,
+      agent_description: agent.description,
+      category: [...agent.category],
+      toolsets: [...agent.toolsets],
+    }));
+}
+
+/** An AgentConfigurationV2 as serialised (§6.5). `withBridgeTools` appends BridgeTools as the server does on load. */
+export function agentConfig(agent: AgentDefinition, tools: readonly string[], withBridgeTools = true): Record<string, unknown> {
+  const toolList = withBridgeTools && !tools.includes('BridgeTools') ? [...tools, 'BridgeTools'] : [...tools];
+  const gpt = agent.modelId.startsWith('gpt');
+  return {
+    version: 2,
+    name: agent.name,
+    agent_description: agent.description,
+    tools: toolList,
+    blocked_tool_patterns: [],
+    allowed_tool_patterns: [],
+    key: agent.key,
+    model_id: agent.modelId,
+    agent_params: gpt
+      ? { type: 'g_p_t_non_reasoning', max_tokens: 16000, temperature: 0.7, auth: null }
+      : agent.behaviour === 'thinker' || agent.behaviour === 'showcase'
+        ? { type: 'claude_reasoning', budget_tokens: 8000, max_tokens: 64000, max_searches: 0, auth: null }
+        : { type: 'claude_non_reasoning', temperature: 0.5, max_tokens: 16000, max_searches: null, auth: null },
+    prompt_metadata: agent.defaultWorkspace ? { default_workspace: agent.defaultWorkspace } : {},
+    persona: agent.persona,
+    uid: null,
+    category: [...agent.category],
+    short_name: agent.name.split(',')[0],
+  };
+}
+
+/** Vendor of a model id, as the server computes it (`claude*`/`bedrock*` → anthropic). */
+export function vendorOf(modelId: string): 'anthropic' | 'openai' | 'none' {
+  if (modelId.startsWith('claude') || modelId.startsWith('bedrock')) return 'anthropic';
+  if (modelId.startsWith('gpt') || modelId.startsWith('o1') || modelId.startsWith('o3')) return 'openai';
+  return 'none';
+}
+
+/** The fixed voice list, in order (§6.8). */
+export const VOICES: readonly Record<string, string>[] = [
+  { voice_id: 'none', vendor: 'system', description: 'No Voice (text only)', output_format: 'none' },
+  { voice_id: 'avatar', vendor: 'heygen', description: 'HeyGen Avatar Voice Model', output_format: 'special' },
+  ...['alloy', 'ash', 'coral', 'echo', 'fable', 'nova', 'onyx', 'sage', 'shimmer'].map((voice_id) => ({
+    voice_id,
+    vendor: 'openai',
+    description: '',
+    output_format: 'pcm16',
+  })),
+];
+
+/** Fake HeyGen avatars (§6.9). */
+export const AVATARS: readonly Record<string, unknown>[] = [
+  { avatar_id: 'Ann_Therapist_public', created_at: 1732060800, default_voice: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', is_public: true, normal_preview: 'https://files.heygen.example/avatar/Ann_Therapist_public/preview.webp', pose_name: 'Ann Therapist', status: 'ACTIVE' },
+  { avatar_id: 'Shawn_Therapist_public', created_at: 1732060900, default_voice: '0f9e8d7c6b5a49382716a5b4c3d2e1f0', is_public: true, normal_preview: 'https://files.heygen.example/avatar/Shawn_Therapist_public/preview.webp', pose_name: 'Shawn Therapist', status: 'ACTIVE' },
+];
+
+/** The tool catalogue (§6.10): toolsets with OpenAI-style function schemas. */
+export const TOOL_CATALOG: readonly Record<string, unknown>[] = [
+  toolset('ThinkTools', 'Lets the agent think before it acts.', [
+    ['think', 'Use the tool to think about something.', { thought: { type: 'string', description: 'A thought to think about.' } }],
+  ]),
+  toolset('WorkspaceTools', 'Read, write and search files in workspaces.', [
+    ['workspace_read', 'Read a file from a workspace.', { path: { type: 'string', description: 'UNC-style path, e.g. //project/README.md' } }],
+    ['workspace_ls', 'List a folder of a workspace.', { path: { type: 'string', description: 'UNC-style folder path' } }],
+  ]),
+  toolset('AgentAssistTools', 'Delegate work to other agents.', [
+    ['aa_oneshot', 'Ask another agent a single question.', { agent_key: { type: 'string', description: 'The agent to ask' }, request: { type: 'string', description: 'What to ask' } }],
+  ]),
+  toolset('WebTools', 'Fetch web pages.', [
+    ['fetch_page', 'Fetch a web page as markdown.', { url: { type: 'string', description: 'The URL' } }],
+  ]),
+];
+
+function toolset(name: string, description: string, functions: [string, string, Record<string, unknown>][]) {
+  return {
+    name,
+    description,
+    schemas: functions.map(([fn, text, properties]) => ({
+      type: 'function',
+      function: { name: `${fn}`, description: text, parameters: { type: 'object', properties, required: Object.keys(properties) } },
+    })),
+  };
+}
+
+/** Toolset names the server can equip. */
+export const TOOLSET_NAMES: ReadonlySet<string> = new Set([...TOOL_CATALOG.map((t) => t.name as string), 'BridgeTools']);

@@ -1,0 +1,298 @@
+#!/usr/bin/env node
+/**
+ * `agentc-sim`: start the Agent C Realtime simulator from the command line.
+ *
+ * ```
+ * agentc-sim [--port 8000] [--host 127.0.0.1] [--profile agentc|full] [--seed N]
+ *            [--token-ttl 8d] [--delta-ms N] [--no-heygen] [--help]
+ * ```
+ *
+ * The argument parsing ({@link parseCliArgs}, {@link parseDuration}) is pure and exported for tests;
+ * the program itself runs only when this file is executed directly (also through the npm bin symlink).
+ *
+ * @module
+ */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Simulator, SimulatorProfile } from './types.js';
+
+/** The options the command line sets; every one has a value (the defaults filled in). */
+export interface CliOptions {
+  /** TCP port; 0 picks a free one. @default 8000 */
+  readonly port: number;
+  /** @default '127.0.0.1' */
+  readonly host: string;
+  /** @default 'agentc' */
+  readonly profile: SimulatorProfile;
+  /** @default 1 */
+  readonly seed: number;
+  /** Token lifetime in ms; `undefined` leaves the simulator's default (8 days). */
+  readonly tokenTtlMs: number | undefined;
+  /** Pause between streamed deltas, in ms. @default 30 (human-paced, for demos) */
+  readonly deltaMs: number;
+  /** `false` with `--no-heygen`. @default true */
+  readonly heygen: boolean;
+}
+
+/** Outcome of {@link parseCliArgs}: the options, or one line saying what is wrong. */
+export type CliParseResult =
+  | { readonly ok: true; readonly options: CliOptions; readonly help: boolean }
+  | { readonly ok: false; readonly error: string };
+
+/** Usage text printed by `--help`. */
+export const USAGE = `Usage: agentc-sim [options]
+
+Runs a local simulator of the Agent C Realtime server (HTTP API and WebSocket).
+
+Options:
+  --port <n>           TCP port to listen on; 0 picks a free one        (default 8000)
+  --host <addr>        interface to listen on                           (default 127.0.0.1)
+  --profile <name>     agentc: the real server, quirks included;
+                       full: plus voice input and TTS audio output      (default agentc)
+  --seed <n>           seed of every random choice (ids, scripted text) (default 1)
+  --token-ttl <time>   lifetime of issued tokens: 500ms, 30s, 15m, 2h, 8d
+                       or a plain number of milliseconds                (default 8d)
+  --delta-ms <n>       pause between streamed deltas in ms; 0 = as fast
+                       as the socket takes them                         (default 30)
+  --no-heygen          run without a (fake) HeyGen account
+  --help               show this help
+
+Log in with admin / changeme (POST /api/rt/login).`;
+
+const DEFAULT_PORT = 8000;
+const DEFAULT_HOST = '127.0.0.1';
+const DEFAULT_SEED = 1;
+const DEFAULT_DELTA_MS = 30;
+
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/**
+ * Parse a duration: a number with one of the units `ms`, `s`, `m`, `h`, `d` (`500ms`, `30s`,
+ * `1.5h`, `8d`), or a plain number of milliseconds (`250`).
+ * @returns whole milliseconds (rounded), or `undefined` when the text is not such a duration.
+ */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!match) return undefined;
+  const value = Number(match[1]) * (DURATION_UNITS[match[2] ?? 'ms'] ?? 1);
+  return Number.isFinite(value) && value <= Number.MAX_SAFE_INTEGER ? Math.round(value) : undefined;
+}
+
+/** A whole number written in decimal digits (an optional leading minus when `signed`). */
+function parseInteger(text: string, signed: boolean): number | undefined {
+  const trimmed = text.trim();
+  if (!(signed ? /^-?\d+$/ : /^\d+$/).test(trimmed)) return undefined;
+  const value = Number(trimmed);
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** One line from a `parseArgs` error, whose messages run over several sentences and lines. */
+function describeParseError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const option = /'(-[^' ]+)/.exec(message)?.[1];
+  if (option !== undefined && message.includes('argument is ambiguous')) {
+    return `Option '${option}' is missing its value (write ${option}=<value> for a value that starts with a dash).`;
+  }
+  const first = (message.split(/\n|(?<=\.) /)[0] ?? message).trim();
+  return first.endsWith('.') ? first : `${first}.`;
+}
+
+/** `parseArgs` with the options of the command; throws on unknown flags and missing values. */
+function parseRaw(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      profile: { type: 'string' },
+      seed: { type: 'string' },
+      'token-ttl': { type: 'string' },
+      'delta-ms': { type: 'string' },
+      'no-heygen': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+/**
+ * Parse the command-line arguments (without the `node` and script entries of `process.argv`).
+ * Pure: no output, no exit.
+ */
+export function parseCliArgs(argv: readonly string[]): CliParseResult {
+  let values: ReturnType<typeof parseRaw>['values'];
+  try {
+    ({ values } = parseRaw(argv));
+  } catch (error) {
+    return { ok: false, error: describeParseError(error) };
+  }
+
+  let port = DEFAULT_PORT;
+  if (values.port !== undefined) {
+    const parsed = parseInteger(values.port, false);
+    if (parsed === undefined || parsed > 65_535) {
+      return { ok: false, error: `--port must be a whole number from 0 to 65535, got '${values.port}'.` };
+    }
+    port = parsed;
+  }
+
+  let host = DEFAULT_HOST;
+  if (values.host !== undefined) {
+    if (values.host.trim() === '') return { ok: false, error: '--host must not be empty.' };
+    host = values.host.trim();
+  }
+
+  let profile: SimulatorProfile = 'agentc';
+  if (values.profile !== undefined) {
+    if (values.profile !== 'agentc' && values.profile !== 'full') {
+      return { ok: false, error: `--profile must be 'agentc' or 'full', got '${values.profile}'.` };
+    }
+    profile = values.profile;
+  }
+
+  let seed = DEFAULT_SEED;
+  if (values.seed !== undefined) {
+    const parsed = parseInteger(values.seed, true);
+    if (parsed === undefined) return { ok: false, error: `--seed must be a whole number, got '${values.seed}'.` };
+    seed = parsed;
+  }
+
+  let tokenTtlMs: number | undefined;
+  if (values['token-ttl'] !== undefined) {
+    const parsed = parseDuration(values['token-ttl']);
+    if (parsed === undefined || parsed <= 0) {
+      return {
+        ok: false,
+        error: `--token-ttl must be a positive duration such as 500ms, 30s, 15m, 2h, 8d or a number of milliseconds, got '${values['token-ttl']}'.`,
+      };
+    }
+    tokenTtlMs = parsed;
+  }
+
+  let deltaMs = DEFAULT_DELTA_MS;
+  if (values['delta-ms'] !== undefined) {
+    const parsed = parseInteger(values['delta-ms'], false);
+    if (parsed === undefined) {
+      return { ok: false, error: `--delta-ms must be a whole number of milliseconds (0 or more), got '${values['delta-ms']}'.` };
+    }
+    deltaMs = parsed;
+  }
+
+  return {
+    ok: true,
+    help: values.help === true,
+    options: { port, host, profile, seed, tokenTtlMs, deltaMs, heygen: values['no-heygen'] !== true },
+  };
+}
+
+/** Whether a start failure means the port is taken (the code may sit on the error or its cause). */
+function isAddressInUse(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 5; depth++) {
+    if ((e as { code?: unknown }).code === 'EADDRINUSE') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return error instanceof Error && /EADDRINUSE/.test(error.message);
+}
+
+/** Run the program; resolves with an exit code for early exits, or never settles while serving. */
+async function main(argv: readonly string[]): Promise<number | undefined> {
+  const parsed = parseCliArgs(argv);
+  if (!parsed.ok) {
+    process.stderr.write(`agentc-sim: ${parsed.error}\nRun agentc-sim --help for usage.\n`);
+    return 2;
+  }
+  if (parsed.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const { options } = parsed;
+
+  let sim: Simulator;
+  try {
+    // Loaded only here, so that importing this module for its parsers does not load the server.
+    const { createSimulator } = await import('./index.js');
+    sim = await createSimulator({
+      port: options.port,
+      host: options.host,
+      profile: options.profile,
+      seed: options.seed,
+      deltaMs: options.deltaMs,
+      heygen: options.heygen,
+      ...(options.tokenTtlMs !== undefined ? { tokenTtlMs: options.tokenTtlMs } : {}),
+    });
+  } catch (error) {
+    if (isAddressInUse(error)) {
+      process.stderr.write(`Port ${options.port} is already in use; pick another with --port.\n`);
+    } else {
+      process.stderr.write(`agentc-sim: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+    return 1;
+  }
+
+  process.stdout.write(
+    [
+      `Agent C simulator (profile ${options.profile}) listening`,
+      `  API base:  ${sim.httpUrl}`,
+      `  Socket:    ${sim.wsUrl}`,
+      `  Login:     admin / changeme  (POST /api/rt/login)`,
+      `Press Ctrl-C to stop.`,
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) {
+      process.exit(130); // a second Ctrl-C: do not wait for the sockets any more
+    }
+    stopping = true;
+    process.stdout.write('Stopping…\n');
+    sim.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`agentc-sim: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return undefined;
+}
+
+/** Whether this module is the program node was started with (`process.argv[1]`, symlinks resolved). */
+function isMainModule(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(entry)).href;
+  } catch {
+    return false;
+  }
+}
+
+/** Exit with `code` once the output is flushed, and at the latest after a second (a failed start may leave handles open). */
+function exitSoon(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 1000).unref();
+}
+
+if (isMainModule()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== undefined) exitSoon(code);
+    },
+    (error: unknown) => {
+      process.stderr.write(`agentc-sim: ${error instanceof Error ? error.message : String(error)}\n`);
+      exitSoon(1);
+    },
+  );
+}
