@@ -230,8 +230,8 @@ async function runTool(run: Run, tool: ToolPlan): Promise<void> {
   if (tool.delegate) {
     const { delegate } = tool;
     const bracket = { session_id: run.envelope.user_session_id, parent_session_id: run.envelope.user_session_id, user_session_id: run.envelope.user_session_id };
-    const sendSystem = async (content: string) =>
-      send({ ...run, envelope: bracket }, 'system_message', 'system', { content, format: 'markdown', severity: 'info' });
+    // the tool's own notices belong to the calling session; only the bracket is rewritten (§7.10)
+    const sendSystem = async (content: string) => send(run, 'system_message', 'system', { content, format: 'markdown', severity: 'info' });
     await sendSystem(`Oneshot interaction started by ${run.agent.name} with ${delegate.agentName}.`);
     await send({ ...run, envelope: bracket }, 'subsession_started', 'system', {
       sub_session_type: 'oneshot',

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as main from '../../../src/index.js';
 import * as protocol from '../../../src/protocol.js';
+import * as sim from '../../../src/sim/index.js';
 
 const root = new URL('../../../', import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
@@ -19,6 +20,10 @@ describe('public API', () => {
       'encodeClientEvent',
       'serverEventTypes',
     ]);
+  });
+
+  it('agentc-realtime/sim exports exactly these names', () => {
+    expect(Object.keys(sim).sort()).toEqual(['createSimulator']);
   });
 
   it('agentc-realtime exports exactly these names', () => {
@@ -41,6 +46,8 @@ describe('public API', () => {
     const script = `
       const protocol = await import('agentc-realtime/protocol');
       const main = await import('agentc-realtime');
+      const sim = await import('agentc-realtime/sim');
+      if (typeof sim.createSimulator !== 'function') throw new Error('no createSimulator');
       const frame = protocol.decodeServerFrame('{"type":"pong"}');
       console.log(JSON.stringify({ names: Object.keys(protocol).sort(), version: main.VERSION, frame }));
     `;
