@@ -248,12 +248,15 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     ].join('\n'),
   );
 
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const stop = (): void => {
-    if (stopping) {
-      process.exit(130); // a second Ctrl-C: do not wait for the sockets any more
+    if (stoppingSince !== undefined) {
+      // Ctrl-C reaches us twice at once under npx/npm (from the terminal and forwarded by npm):
+      // only a second press, a moment later, means "do not wait for the sockets any more".
+      if (Date.now() - stoppingSince > 250) process.exit(130);
+      return;
     }
-    stopping = true;
+    stoppingSince = Date.now();
     process.stdout.write('Stopping…\n');
     sim.close().then(
       () => process.exit(0),
