@@ -4,7 +4,7 @@
  *
  * ```
  * agentc-sim [--port 8000] [--host 127.0.0.1] [--profile agentc|full] [--seed N]
- *            [--token-ttl 8d] [--delta-ms N] [--no-heygen] [--help]
+ *            [--token-ttl 8d] [--delta-ms N] [--no-heygen] [fault flags] [--help]
  * ```
  *
  * The argument parsing ({@link parseCliArgs}, {@link parseDuration}) is pure and exported for tests;
@@ -15,7 +15,8 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Simulator, SimulatorProfile } from './types.js';
+import { createInterface } from 'node:readline';
+import type { Simulator, SimulatorControl, SimulatorProfile } from './types.js';
 
 /** The options the command line sets; every one has a value (the defaults filled in). */
 export interface CliOptions {
@@ -33,12 +34,37 @@ export interface CliOptions {
   readonly deltaMs: number;
   /** `false` with `--no-heygen`. @default true */
   readonly heygen: boolean;
+  /** Faults armed at start (`--latency`, `--jitter`, `--drop-after`, `--drop-at`, `--fail-refresh`, `--stall`). */
+  readonly faults: StartupFaults;
+}
+
+/** Faults the command line arms before the first client connects. */
+export interface StartupFaults {
+  readonly latencyMs?: number;
+  readonly jitterMs?: number;
+  readonly dropAfterFrames?: number;
+  readonly dropAtEvent?: string;
+  readonly failRefreshStatus?: number;
+  readonly stalls: readonly (readonly [type: string, ms: number])[];
 }
 
 /** Outcome of {@link parseCliArgs}: the options, or one line saying what is wrong. */
 export type CliParseResult =
   | { readonly ok: true; readonly options: CliOptions; readonly help: boolean }
   | { readonly ok: false; readonly error: string };
+
+/** The commands typed on stdin while the simulator runs. */
+export const COMMAND_HELP = `  drop                 kill every socket now, as a network loss would (1006)
+  halfopen | heal      stop answering without closing, or undo it
+  malformed            send a frame that is not JSON
+  restart              close every socket (1012) and forget every UI session
+  expire | revoke      every token issued so far is expired, or invalid
+  latency <ms> [jitter]   delay frames the server sends (0 to stop)
+  stall <type> <ms>    slow the handler of a client event type down (0 to stop)
+  fail-refresh <status|off>   make refresh_token fail, or work again
+  clear                undo every fault
+  sessions             list the UI sessions
+  help                 show these commands`;
 
 /** Usage text printed by `--help`. */
 export const USAGE = `Usage: agentc-sim [options]
@@ -57,6 +83,17 @@ Options:
                        as the socket takes them                         (default 30)
   --no-heygen          run without a (fake) HeyGen account
   --help               show this help
+
+Faults armed at start:
+  --latency <ms>       delay every frame the server sends
+  --jitter <ms>        random extra delay, +/- (frames keep their order)
+  --drop-after <n>     kill the next socket after it was sent n frames
+  --drop-at <type>     kill the next socket that is about to send an event of this type
+  --fail-refresh <status>  make GET /api/rt/refresh_token fail with this HTTP status
+  --stall <type>=<ms>  make the handler of this client event type take longer (repeatable)
+
+While it runs, type a command and Enter (faults on every socket):
+${COMMAND_HELP}
 
 Log in with admin / changeme (POST /api/rt/login).`;
 
@@ -118,6 +155,12 @@ function parseRaw(argv: readonly string[]) {
       'token-ttl': { type: 'string' },
       'delta-ms': { type: 'string' },
       'no-heygen': { type: 'boolean' },
+      latency: { type: 'string' },
+      jitter: { type: 'string' },
+      'drop-after': { type: 'string' },
+      'drop-at': { type: 'string' },
+      'fail-refresh': { type: 'string' },
+      stall: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -186,11 +229,119 @@ export function parseCliArgs(argv: readonly string[]): CliParseResult {
     deltaMs = parsed;
   }
 
+  const count = (flag: string, text: string | undefined): number | string | undefined => {
+    if (text === undefined) return undefined;
+    const parsed = parseInteger(text, false);
+    return parsed === undefined ? `--${flag} must be a whole number (0 or more), got '${text}'.` : parsed;
+  };
+  const latencyMs = count('latency', values.latency);
+  const jitterMs = count('jitter', values.jitter);
+  const dropAfterFrames = count('drop-after', values['drop-after']);
+  const failRefreshStatus = count('fail-refresh', values['fail-refresh']);
+  for (const value of [latencyMs, jitterMs, dropAfterFrames, failRefreshStatus]) {
+    if (typeof value === 'string') return { ok: false, error: value };
+  }
+  if (typeof failRefreshStatus === 'number' && (failRefreshStatus < 400 || failRefreshStatus > 599)) {
+    return { ok: false, error: `--fail-refresh must be an HTTP error status from 400 to 599, got '${failRefreshStatus}'.` };
+  }
+  const dropAtEvent = values['drop-at']?.trim();
+  if (dropAtEvent === '') return { ok: false, error: '--drop-at must name an event type, e.g. agent_list.' };
+  const stalls: [string, number][] = [];
+  for (const item of values.stall ?? []) {
+    const match = /^([a-z_]+)=(\d+)$/.exec(item.trim());
+    if (!match) return { ok: false, error: `--stall must look like <type>=<ms>, e.g. ping=5000, got '${item}'.` };
+    stalls.push([match[1]!, Number(match[2])]);
+  }
+  const faults: StartupFaults = {
+    stalls,
+    ...(typeof latencyMs === 'number' ? { latencyMs } : {}),
+    ...(typeof jitterMs === 'number' ? { jitterMs } : {}),
+    ...(typeof dropAfterFrames === 'number' ? { dropAfterFrames } : {}),
+    ...(dropAtEvent !== undefined ? { dropAtEvent } : {}),
+    ...(typeof failRefreshStatus === 'number' ? { failRefreshStatus } : {}),
+  };
+
   return {
     ok: true,
     help: values.help === true,
-    options: { port, host, profile, seed, tokenTtlMs, deltaMs, heygen: values['no-heygen'] !== true },
+    options: { port, host, profile, seed, tokenTtlMs, deltaMs, heygen: values['no-heygen'] !== true, faults },
   };
+}
+
+/** Arms the faults of the command line. */
+export function applyStartupFaults(control: SimulatorControl, faults: StartupFaults): void {
+  if (faults.latencyMs !== undefined || faults.jitterMs !== undefined) control.setLatency(faults.latencyMs ?? 0, faults.jitterMs ?? 0);
+  if (faults.dropAfterFrames !== undefined) control.dropAfterFrames(faults.dropAfterFrames);
+  if (faults.dropAtEvent !== undefined) control.dropAtEvent(faults.dropAtEvent);
+  if (faults.failRefreshStatus !== undefined) control.failRefresh(faults.failRefreshStatus);
+  for (const [type, ms] of faults.stalls) control.stall(type, ms);
+}
+
+/** Runs one command typed on stdin; returns the line to print. */
+export function runCommand(control: SimulatorControl, line: string): string {
+  const [command = '', ...args] = line.trim().split(/\s+/);
+  const number = (text: string | undefined) => (text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined);
+  switch (command) {
+    case '':
+      return '';
+    case 'help':
+      return COMMAND_HELP;
+    case 'drop':
+      return `dropped ${control.dropSocket()} socket(s)`;
+    case 'halfopen':
+      control.halfOpen(true);
+      return 'every socket is half-open (type heal to undo)';
+    case 'heal':
+      control.halfOpen(false);
+      return 'sockets answer again';
+    case 'malformed':
+      control.sendMalformed();
+      return 'sent a malformed frame';
+    case 'restart':
+      control.restart();
+      return 'restarted: every UI session forgotten';
+    case 'expire':
+      control.expireTokens();
+      return 'every token issued so far is expired';
+    case 'revoke':
+      control.revokeTokens();
+      return 'every token issued so far is invalid';
+    case 'latency': {
+      const ms = number(args[0]);
+      const jitter = args[1] === undefined ? 0 : number(args[1]);
+      if (ms === undefined || jitter === undefined) return 'usage: latency <ms> [jitter]';
+      control.setLatency(ms, jitter);
+      return `latency ${ms} ms, jitter ${jitter} ms`;
+    }
+    case 'stall': {
+      const ms = number(args[1]);
+      if (!args[0] || ms === undefined) return 'usage: stall <type> <ms>';
+      control.stall(args[0], ms);
+      return ms > 0 ? `${args[0]} handlers take ${ms} ms longer` : `${args[0]} handlers are back to normal`;
+    }
+    case 'fail-refresh': {
+      if (args[0] === 'off') {
+        control.failRefresh(false);
+        return 'refresh_token works again';
+      }
+      const status = number(args[0]);
+      if (status === undefined || status < 400 || status > 599) return 'usage: fail-refresh <400-599|off>';
+      control.failRefresh(status);
+      return `refresh_token answers ${status}`;
+    }
+    case 'clear':
+      control.clearFaults();
+      return 'every fault undone';
+    case 'sessions': {
+      const sessions = control.uiSessions();
+      if (sessions.length === 0) return 'no UI sessions';
+      return sessions
+        .map((s) => `${s.uiSessionId}  user ${s.userId}  chat ${s.chatSessionId}  ${s.connected ? 'connected' : 'detached'}${s.interactionRunning ? '  answering' : ''}`)
+        .join('\n');
+    }
+    default:
+      return `unknown command '${command}'; type help`;
+  }
 }
 
 /** Whether a start failure means the port is taken (the code may sit on the error or its cause). */
@@ -247,6 +398,14 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       '',
     ].join('\n'),
   );
+
+  applyStartupFaults(sim.control, options.faults);
+  // Commands typed while it runs; stdin ending (not a terminal) just stops listening.
+  const input = createInterface({ input: process.stdin, terminal: false });
+  input.on('line', (line) => {
+    const reply = runCommand(sim.control, line);
+    if (reply) process.stdout.write(`${reply}\n`);
+  });
 
   let stoppingSince: number | undefined;
   const stop = (): void => {

@@ -129,14 +129,23 @@ export class SimSocket {
    */
   private cork(): void {
     if (this.corked) return;
-    const raw = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-    if (!raw || typeof raw.cork !== 'function') return;
+    const raw = this.rawSocket();
+    if (!raw) return;
     raw.cork();
     this.corked = true;
-    setImmediate(() => {
-      this.corked = false;
-      raw.uncork();
-    });
+    setImmediate(() => this.flush());
+  }
+
+  /** Writes out what `cork` held back (before a drop too: frames sent before it must arrive). */
+  private flush(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.rawSocket()?.uncork();
+  }
+
+  private rawSocket(): { cork(): void; uncork(): void } | undefined {
+    const raw = (this.ws as unknown as { _socket?: { cork?: unknown; uncork?: unknown } })._socket;
+    return raw && typeof raw.cork === 'function' && typeof raw.uncork === 'function' ? (raw as { cork(): void; uncork(): void }) : undefined;
   }
 
   /** Records a frame (both directions go through here). */
@@ -156,11 +165,13 @@ export class SimSocket {
 
   /** Kills the connection without a close frame, as a network loss would (the peer sees 1006). */
   drop(): void {
+    this.flush();
     this.dead = true;
     this.ws.terminate();
   }
 
   close(code: number, reason = ''): void {
+    this.flush();
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
   }
 }
