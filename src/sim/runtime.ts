@@ -133,12 +133,17 @@ async function runClaude(run: Run, plan: readonly RoundPlan[], userMessage: Reco
       }
       outputChars += round.text.length;
     }
+    let firehoseText = '';
     if (round.firehose !== undefined) {
+      const pieces: string[] = [];
       for (let i = 0; i < round.firehose; i++) {
-        await send(run, 'text_delta', 'assistant', { content: FIREHOSE_TOKENS[i % FIREHOSE_TOKENS.length], format: 'markdown' }, true);
+        const piece = FIREHOSE_TOKENS[i % FIREHOSE_TOKENS.length]!;
+        pieces.push(piece);
+        await send(run, 'text_delta', 'assistant', { content: piece, format: 'markdown' }, true);
         if (host.cancelRequested) return cancelledMidStream(end);
       }
-      outputChars += round.firehose * 5;
+      firehoseText = pieces.join('');
+      outputChars += firehoseText.length;
     }
     if (round.fail === 'stream') {
       // a vendor error inside the stream: a notice, no completion end, no interaction end (§7.3)
@@ -174,7 +179,8 @@ async function runClaude(run: Run, plan: readonly RoundPlan[], userMessage: Reco
     });
     const blocks: Record<string, unknown>[] = [];
     if (round.thinking) blocks.push({ type: 'thinking', thinking: round.thinking, signature: `sig-${host.slug(1)}` });
-    if (round.text) blocks.push({ type: 'text', text: round.text, citations: null });
+    const text = (round.text ?? '') + firehoseText;
+    if (text) blocks.push({ type: 'text', text, citations: null });
     if (blocks.length > 0) {
       const assistant = { role: 'assistant', content: blocks };
       if (run.topLevel) {

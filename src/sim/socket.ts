@@ -41,7 +41,7 @@ export class SimSocket {
   uiSessionId: string | null = null;
   /** Half-open: nothing is read or sent any more, the connection stays up. */
   halfOpen = false;
-  private lastDeliverAt = 0;
+  private readonly delayed: { at: number; data: string | Uint8Array; binary: boolean }[] = [];
   private dead = false;
   private corked = false;
 
@@ -104,16 +104,29 @@ export class SimSocket {
 
   private deliver(data: string | Uint8Array, binary: boolean): void {
     const { latencyMs, jitterMs } = this.faults;
-    if (latencyMs <= 0 && jitterMs <= 0 && this.lastDeliverAt <= Date.now()) {
+    if (latencyMs <= 0 && jitterMs <= 0 && this.delayed.length === 0) {
       this.write(data, binary);
       return;
     }
     const delay = Math.max(0, latencyMs + (this.random() * 2 - 1) * jitterMs);
-    const at = Math.max(this.lastDeliverAt, Date.now() + delay); // keep order
-    this.lastDeliverAt = at;
+    // never earlier than the frame before: jitter delays, it does not reorder
+    const at = Math.max(this.delayed[this.delayed.length - 1]?.at ?? 0, Date.now() + delay);
+    this.delayed.push({ at, data, binary });
+    if (this.delayed.length === 1) this.scheduleDelayed();
+  }
+
+  /** One timer for the head of the delayed queue, so frames leave in the order they were sent. */
+  private scheduleDelayed(): void {
+    const head = this.delayed[0];
+    if (!head) return;
     setTimeout(() => {
-      if (this.isOpen && !this.halfOpen) this.write(data, binary);
-    }, at - Date.now());
+      const now = Date.now();
+      while (this.delayed.length > 0 && this.delayed[0]!.at <= now) {
+        const { data, binary } = this.delayed.shift()!;
+        if (this.isOpen && !this.halfOpen) this.write(data, binary);
+      }
+      this.scheduleDelayed();
+    }, Math.max(0, head.at - Date.now()));
   }
 
   private write(data: string | Uint8Array, binary: boolean): void {
