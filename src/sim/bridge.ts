@@ -3,7 +3,7 @@
  * RealtimeBridge: it outlives sockets, processes frames strictly in order, runs interactions in the
  * background, and applies the pre-emption rule and the routing filter (PROTOCOL.md §1.5, §1.6).
  */
-import { agentCatalog, agentConfig, AVATARS, findAgent, TOOL_CATALOG, TOOLSET_NAMES, VOICES, type AgentDefinition } from './catalog.js';
+import { agentCatalog, agentConfig, AVATARS, findAgent, sessionTools, TOOL_CATALOG, TOOLSET_NAMES, VOICES, type AgentDefinition } from './catalog.js';
 import { pyJson } from './pyjson.js';
 import { HardCancel, runInteraction, RuntimeCrash, type RuntimeHost } from './runtime.js';
 import { planFor } from './scripts.js';
@@ -222,8 +222,10 @@ export class Bridge {
         this.cancel();
         return true;
       case 'get_agents':
+        // the re-copied config does not get BridgeTools appended again (§4.4)
+        this.chat.tools = [...this.chat.agent.toolsets];
         this.sendEvent({ type: 'agent_list', agents: agentCatalog() });
-        this.sendEvent({ type: 'agent_configuration_changed', agent_config: agentConfig(this.chat.agent, this.chat.tools, false) });
+        this.sendEvent({ type: 'agent_configuration_changed', agent_config: agentConfig(this.chat.agent, this.chat.tools) });
         return true;
       case 'set_agent':
         this.setAgent(str('agent_key'));
@@ -439,7 +441,7 @@ export class Bridge {
     if (key === this.chat.agent.key) return; // no reply at all (§4.5)
     const agent = this.loadAgent(key);
     this.chat.agent = agent;
-    this.chat.tools = [...agent.toolsets];
+    this.chat.tools = sessionTools(agent);
     this.announceWorkspace();
     this.sendEvent({ type: 'agent_configuration_changed', agent_config: agentConfig(agent, this.chat.tools) });
   }
@@ -566,6 +568,7 @@ export class Bridge {
       return;
     }
     if (this.chat.messages.length === 0) this.ctx.store.chatSessions.delete(this.chat.sessionId);
+    found.tools = sessionTools(found.agent); // refreshed from the catalogue, BridgeTools appended (§4.14)
     this.chat = found;
     this.sendEvent({ type: 'chat_session_changed', chat_session: serializeSession(found) });
     this.systemMessage(`Welcome back! **Session ID:** ${sessionId}`, 'info');

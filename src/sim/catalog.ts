@@ -62,9 +62,14 @@ export function agentCatalog(): Record<string, unknown>[] {
     }));
 }
 
-/** An AgentConfigurationV2 as serialised (§6.5). `withBridgeTools` appends BridgeTools as the server does on load. */
-export function agentConfig(agent: AgentDefinition, tools: readonly string[], withBridgeTools = true): Record<string, unknown> {
-  const toolList = withBridgeTools && !tools.includes('BridgeTools') ? [...tools, 'BridgeTools'] : [...tools];
+/** The toolsets of an agent as the server loads it for a session: its own plus BridgeTools (§4.13). */
+export function sessionTools(agent: AgentDefinition): string[] {
+  return [...agent.toolsets, 'BridgeTools'];
+}
+
+/** An AgentConfigurationV2 as serialised (§6.5), with the session's tool list. */
+export function agentConfig(agent: AgentDefinition, tools: readonly string[]): Record<string, unknown> {
+  const toolList = [...tools];
   const gpt = agent.modelId.startsWith('gpt');
   return {
     version: 2,

@@ -13,7 +13,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { Bridge, type BridgeContext } from './bridge.js';
-import { findAgent } from './catalog.js';
+import { findAgent, sessionTools } from './catalog.js';
 import { handleHttp } from './http.js';
 import { createRandom, slug } from './random.js';
 import { matches, SimSocket, SocketFaults, type Recorder } from './socket.js';
@@ -96,7 +96,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     if (chat && chat.userId !== user.userId) return { status: 500, detail: `Error creating session: chat session ${chatSessionId} belongs to another user` };
     if (chat) {
       chat.agent = agent; // the loaded session's agent is replaced by agent_key ("default" if omitted) (§1.2)
-      chat.tools = [...agent.toolsets];
+      chat.tools = sessionTools(agent);
     } else {
       chat = store.createChatSession(user.userId, agent, chatSessionId ?? undefined);
     }

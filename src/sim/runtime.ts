@@ -4,7 +4,7 @@
  * delegation nests a sub-session (§7.10). I/O goes through a {@link RuntimeHost}.
  */
 import type { AgentDefinition } from './catalog.js';
-import { FIREHOSE_TOKENS, splitDeltas, type RoundPlan, type ToolPlan } from './scripts.js';
+import { FIREHOSE_TOKENS, splitDeltas, TEXT_BATCH, type RoundPlan, type ToolPlan } from './scripts.js';
 
 /** What the runtime needs from the bridge. */
 export interface RuntimeHost {
@@ -126,7 +126,7 @@ async function runClaude(run: Run, plan: readonly RoundPlan[], userMessage: Reco
       outputChars += round.thinkTool.length;
     }
     if (round.text) {
-      for (const piece of splitDeltas(round.text, host.random)) {
+      for (const piece of splitDeltas(round.text, host.random, TEXT_BATCH)) {
         await send(run, 'text_delta', 'assistant', { content: piece, format: 'markdown' }, true);
         if (run.topLevel) host.speak(piece);
         if (host.cancelRequested) return cancelledMidStream(end);

@@ -115,14 +115,19 @@ export function planFor(behaviour: AgentBehaviour, userText: string, seed: numbe
   }
 }
 
-/** Splits text into deltas of a few words, as Claude's ~50-character batching does. */
-export function splitDeltas(text: string, random: () => number): string[] {
+/**
+ * Splits text into deltas the way Claude's runtime batches its stream: a delta is flushed once it
+ * holds at least 50 characters (the 50 ms flush never fires when tokens come back to back), so every
+ * delta but the last is 50 characters or more (PROTOCOL.md §5.2). Thoughts are not batched and come
+ * in smaller pieces (`minimum` 12 to 42 characters).
+ */
+export function splitDeltas(text: string, random: () => number, minimum?: number): string[] {
   const words = text.split(/(?<=\s)/);
   const deltas: string[] = [];
   let current = '';
   for (const word of words) {
     current += word;
-    if (current.length >= 12 + Math.floor(random() * 30)) {
+    if (current.length >= (minimum ?? 12 + Math.floor(random() * 30))) {
       deltas.push(current);
       current = '';
     }
@@ -130,6 +135,9 @@ export function splitDeltas(text: string, random: () => number): string[] {
   if (current) deltas.push(current);
   return deltas;
 }
+
+/** Claude's text batching threshold, in characters. */
+export const TEXT_BATCH = 50;
 
 /** The firehose's tokens. */
 export const FIREHOSE_TOKENS = [' the', ' realtime', ' stream', ' keeps', ' flowing', ',', ' token', ' after', ' token', '.', '\n'];

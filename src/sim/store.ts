@@ -3,7 +3,7 @@
  * survive a simulated restart). UI sessions live in the bridges (bridge.ts).
  */
 import { signToken, verifySignature } from './jwt.js';
-import { agentConfig, findAgent, vendorOf, type AgentDefinition } from './catalog.js';
+import { agentConfig, findAgent, sessionTools, vendorOf, type AgentDefinition } from './catalog.js';
 import { slug } from './random.js';
 import type { SimulatorUser } from './types.js';
 
@@ -132,7 +132,7 @@ export class Store {
       createdAt: at,
       updatedAt: at,
       agent,
-      tools: [...agent.toolsets],
+      tools: sessionTools(agent),
       metadata: {},
       messages: [],
       tokenCount: 0,
@@ -183,7 +183,7 @@ export function serializeSession(session: ChatSessionRecord): Record<string, unk
     user_id: session.userId,
     metadata: session.metadata,
     messages: session.messages,
-    agent_config: agentConfig(session.agent, session.tools, false),
+    agent_config: agentConfig(session.agent, session.tools),
     vendor: vendorOf(session.agent.modelId),
     display_name: displayName(session),
   };
