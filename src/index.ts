@@ -1,7 +1,32 @@
 /**
- * `agentc-realtime`: the client. This release ships the wire layer (`agentc-realtime/protocol`);
- * `createClient` and the observables arrive with the client-core milestone (see CHANGELOG.md).
+ * `agentc-realtime`: a statechart-driven client for the Agent C Realtime API.
+ *
+ * @example
+ * import { createClient } from 'agentc-realtime';
+ * const client = createClient({ url: 'http://localhost:8000', auth: { username: 'admin', password: 'changeme' } });
+ * client.events$.subscribe((event) => console.log(event.type));
+ * await client.connect();
  */
+export { createClient } from './client.js';
+export { ClientError, clientErrorReasons } from './errors.js';
+export { localStorageTokenStorage, memoryTokenStorage } from './actors/storage.js';
+
+export type { ClientStateView, ConnectionState, ConnectionStatus, RealtimeClient } from './client.js';
+export type { Catalog } from './actors/rx.js';
+export type { ClientErrorReason } from './errors.js';
+export type {
+  AuthOptions,
+  ClientOptions,
+  CredentialsAuthOptions,
+  GetTokenAuthOptions,
+  InspectOption,
+  TokenAuthOptions,
+  TokenStorage,
+  WebSocketConstructor,
+  WebSocketLike,
+} from './options.js';
+export type { ReconnectionPolicy } from './machines/connection.logic.js';
+export type { ChatUser, ServerEvent, ClientEvent } from './protocol.js';
 
 /** The library's version (matches package.json). */
 export const VERSION = '0.1.0';

@@ -27,7 +27,14 @@ describe('public API', () => {
   });
 
   it('agentc-realtime exports exactly these names', () => {
-    expect(Object.keys(main).sort()).toEqual(['VERSION']);
+    expect(Object.keys(main).sort()).toEqual([
+      'ClientError',
+      'VERSION',
+      'clientErrorReasons',
+      'createClient',
+      'localStorageTokenStorage',
+      'memoryTokenStorage',
+    ]);
   });
 
   it('VERSION is the package version', () => {

@@ -1,0 +1,124 @@
+/**
+ * The auth machine's I/O: log in, refresh, ask the app's provider, load a stored token. The token
+ * goes into the client's vault (never into machine context); the actors report only its timing.
+ */
+import * as v from 'valibot';
+import { fromPromise } from 'xstate';
+import { apiUrl } from '../machines/connection.logic.js';
+import { tokenExpiry } from '../machines/auth.logic.js';
+import type { AuthActorError, TokenInfo } from '../machines/auth.machine.js';
+import type { ResolvedAuth } from '../options.js';
+import { httpErrorSchema, loginResponseSchema, refreshResponseSchema } from '../schema/http.js';
+import { redactSecrets } from '../schema/redact.js';
+
+/** Where the current token lives: the only place, outside any machine's context. */
+export interface TokenVault {
+  token: string | null;
+  /** The HeyGen token that came with it (`"None"` when the server has no HeyGen). */
+  heygenToken: string | null;
+  /** The UI session id the login suggested, used when the app gave none. */
+  loginUiSessionId: string | null;
+}
+
+export interface AuthActorDependencies {
+  readonly apiBase: string;
+  readonly fetch: typeof globalThis.fetch;
+  readonly auth: ResolvedAuth;
+  readonly vault: TokenVault;
+  readonly now: () => number;
+  /** A token that expires within this many ms counts as expired. */
+  readonly skewMs: number;
+}
+
+function fail(rejected: boolean, message: string): AuthActorError {
+  return { rejected, message: redactSecrets(message) };
+}
+
+/** The `detail` of a FastAPI error body, in one line. */
+async function detailOf(response: Response): Promise<string> {
+  try {
+    const parsed = v.safeParse(httpErrorSchema, await response.json());
+    if (parsed.success) {
+      const { detail } = parsed.output;
+      return typeof detail === 'string' ? detail : detail.map((item) => `${(item.loc ?? []).join('.')}: ${item.msg}`).join('; ');
+    }
+  } catch {
+    // not JSON
+  }
+  return response.statusText || `HTTP ${response.status}`;
+}
+
+export function createAuthActors(deps: AuthActorDependencies) {
+  const { vault, auth } = deps;
+  const usable = (token: string | null): token is string => {
+    if (!token) return false;
+    const expiresAt = tokenExpiry(token);
+    return expiresAt === undefined || expiresAt - deps.skewMs > deps.now();
+  };
+  const keep = async (token: string, heygenToken: string | null): Promise<TokenInfo> => {
+    vault.token = token;
+    vault.heygenToken = heygenToken;
+    await auth.storage?.set(token);
+    return { expiresAt: tokenExpiry(token) ?? null, obtainedAt: deps.now() };
+  };
+  const request = async (route: 'login' | 'refresh_token', init: RequestInit): Promise<Response> => {
+    try {
+      return await deps.fetch(apiUrl(deps.apiBase, route), init);
+    } catch (error) {
+      throw fail(false, `Could not reach ${route === 'login' ? 'the login route' : 'the refresh route'}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+
+  return {
+    loadToken: fromPromise<TokenInfo | null>(async () => {
+      const stored = (await auth.storage?.get()) ?? null;
+      if (usable(stored)) return keep(stored, vault.heygenToken);
+      if (auth.kind === 'token' && usable(auth.token)) return keep(auth.token, null);
+      return null;
+    }),
+
+    login: fromPromise<TokenInfo>(async () => {
+      if (auth.kind !== 'credentials') throw fail(true, 'No credentials to log in with');
+      const response = await request('login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: auth.username, password: auth.password }),
+      });
+      if (response.status === 401 || response.status === 422) throw fail(true, `Login refused: ${await detailOf(response)}`);
+      if (!response.ok) throw fail(false, `Login failed: HTTP ${response.status} ${await detailOf(response)}`);
+      const body = v.safeParse(loginResponseSchema, await response.json().catch(() => null));
+      if (!body.success) throw fail(false, 'Login answered with an unexpected body');
+      vault.loginUiSessionId = body.output.ui_session_id ?? null;
+      return keep(body.output.agent_c_token, body.output.heygen_token ?? null);
+    }),
+
+    refresh: fromPromise<TokenInfo>(async () => {
+      if (auth.kind === 'getToken') return provide();
+      if (!vault.token) throw fail(true, 'No token to refresh');
+      const response = await request('refresh_token', { headers: { authorization: `Bearer ${vault.token}` } });
+      if (response.status === 401) {
+        await auth.storage?.clear();
+        throw fail(true, `Refresh refused: ${await detailOf(response)}`);
+      }
+      if (!response.ok) throw fail(false, `Refresh failed: HTTP ${response.status} ${await detailOf(response)}`);
+      const body = v.safeParse(refreshResponseSchema, await response.json().catch(() => null));
+      if (!body.success) throw fail(false, 'Refresh answered with an unexpected body');
+      return keep(body.output.agent_c_token, body.output.heygen_token ?? null);
+    }),
+
+    provideToken: fromPromise<TokenInfo>(() => provide()),
+  };
+
+  async function provide(): Promise<TokenInfo> {
+    if (auth.kind !== 'getToken') throw fail(true, 'No token provider');
+    let token: unknown;
+    try {
+      token = await auth.getToken();
+    } catch (error) {
+      throw fail(false, `The token provider failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (typeof token !== 'string' || token === '') throw fail(true, 'The token provider returned no token');
+    if (!usable(token)) throw fail(true, 'The token provider returned an expired token');
+    return keep(token, null);
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The only bridge to RxJS: actor snapshots as observables, and the data plane (every decoded frame
+ * fanned out to events$, errors$, user$ and catalog$). No other module creates a Subject.
+ */
+import { BehaviorSubject, distinctUntilChanged, Observable, Subject } from 'rxjs';
+import type { AnyActorRef, SnapshotFrom } from 'xstate';
+import { ClientError } from '../errors.js';
+import type { DecodedFrame } from '../schema/codec.js';
+import type { Avatar, ChatUser, ToolInfo, Voice } from '../schema/catalog.js';
+import type { AgentCatalogEntry } from '../schema/agent.js';
+import type { ServerEvent } from '../schema/server/index.js';
+import type { FrameSink } from './socket.actor.js';
+
+/** An actor's snapshots: the current one on subscribe, then every change. */
+export function snapshots<T extends AnyActorRef>(actor: T): Observable<SnapshotFrom<T>> {
+  return new Observable<SnapshotFrom<T>>((subscriber) => {
+    subscriber.next(actor.getSnapshot() as SnapshotFrom<T>);
+    const subscription = actor.subscribe({
+      next: (snapshot) => subscriber.next(snapshot as SnapshotFrom<T>),
+      error: (error) => subscriber.error(error),
+      complete: () => subscriber.complete(),
+    });
+    return () => subscription.unsubscribe();
+  });
+}
+
+/** What the server lists for choosing: agents, avatars, voices, toolsets. */
+export interface Catalog {
+  readonly agents: readonly AgentCatalogEntry[];
+  readonly avatars: readonly Avatar[];
+  readonly voices: readonly Voice[];
+  readonly tools: readonly ToolInfo[];
+}
+
+/** Traffic counters, updated per frame (read them, do not observe them per frame). */
+export interface TrafficStats {
+  messagesSent: number;
+  messagesReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  roundTripTime: number | null;
+  pingSentAt: number | null;
+}
+
+const EMPTY_CATALOG: Catalog = Object.freeze({ agents: [], avatars: [], voices: [], tools: [] });
+
+/** The data plane of one client. */
+export function createDataPlane(now: () => number) {
+  const events = new Subject<ServerEvent>();
+  const errors = new Subject<ClientError>();
+  const audio = new Subject<Int16Array>();
+  const user = new BehaviorSubject<ChatUser | null>(null);
+  const catalog = new BehaviorSubject<Catalog>(EMPTY_CATALOG);
+  const stats: TrafficStats = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0, roundTripTime: null, pingSentAt: null };
+
+  const fold = (event: ServerEvent): void => {
+    switch (event.type) {
+      case 'chat_user_data':
+        user.next(event.user);
+        break;
+      case 'agent_list':
+        catalog.next({ ...catalog.value, agents: event.agents });
+        break;
+      case 'avatar_list':
+        catalog.next({ ...catalog.value, avatars: event.avatars });
+        break;
+      case 'voice_list':
+        catalog.next({ ...catalog.value, voices: event.voices });
+        break;
+      case 'tool_catalog':
+        catalog.next({ ...catalog.value, tools: event.tools });
+        break;
+      case 'pong':
+        if (stats.pingSentAt !== null) stats.roundTripTime = now() - stats.pingSentAt;
+        stats.pingSentAt = null;
+        break;
+      case 'error':
+        errors.next(new ClientError('server_error', event.message, { cause: event }));
+        break;
+      default:
+        break;
+    }
+  };
+
+  const sink: FrameSink = {
+    frame(frame: DecodedFrame, bytes: number) {
+      stats.messagesReceived++;
+      stats.bytesReceived += bytes;
+      switch (frame.kind) {
+        case 'event':
+          fold(frame.event);
+          events.next(frame.event);
+          break;
+        case 'audio':
+          audio.next(frame.pcm);
+          break;
+        case 'invalid':
+          errors.next(
+            new ClientError('protocol', `Invalid frame from the server (${frame.reason}${frame.type ? `, type ${frame.type}` : ''}): ${frame.issues[0]?.message ?? ''}`, {
+              cause: frame,
+            }),
+          );
+          break;
+        case 'unknown':
+          break; // a newer server's event: not an error; it is not on events$ (which is typed)
+      }
+    },
+    sent(bytes: number, ping: boolean) {
+      stats.messagesSent++;
+      stats.bytesSent += bytes;
+      if (ping) stats.pingSentAt = now();
+    },
+  };
+
+  return {
+    sink,
+    stats,
+    events$: events.asObservable(),
+    errors: errors,
+    errors$: errors.asObservable(),
+    audio$: audio.asObservable(),
+    user$: user.pipe(distinctUntilChanged()),
+    catalog$: catalog.pipe(distinctUntilChanged()),
+    /** Completes every stream (dispose). */
+    complete(): void {
+      for (const subject of [events, errors, audio, user, catalog] as Subject<unknown>[]) subject.complete();
+    },
+  };
+}
+
+export type DataPlane = ReturnType<typeof createDataPlane>;

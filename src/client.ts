@@ -1,0 +1,317 @@
+/**
+ * `createClient`: validates the options, builds the root actor with its I/O actors bound to their
+ * dependencies, and exposes commands and observables. The machines decide; this file only wires.
+ */
+import { combineLatest, distinctUntilChanged, map, Observable, shareReplay, Subject, takeUntil, type Subscription } from 'rxjs';
+import { createActor, waitFor, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { createAuthActors, type TokenVault } from './actors/auth.actors.js';
+import { createDataPlane, snapshots, type Catalog } from './actors/rx.js';
+import { createSocketActor } from './actors/socket.actor.js';
+import { ClientError } from './errors.js';
+import { isTokenValid } from './machines/auth.logic.js';
+import { authMachine } from './machines/auth.machine.js';
+import { clientMachine } from './machines/client.machine.js';
+import { connectionMachine } from './machines/connection.machine.js';
+import { resolveOptions, type ClientOptions } from './options.js';
+import type { ChatUser } from './schema/catalog.js';
+import type { ClientEvent } from './schema/client.js';
+import { encodeClientEvent } from './schema/codec.js';
+import { ProtocolError } from './schema/protocol-error.js';
+import type { ServerEvent } from './schema/server/index.js';
+
+/** The connection's state, as `connection$` reports it. */
+export type ConnectionState = 'idle' | 'connecting' | 'initializing' | 'ready' | 'reconnecting' | 'failed' | 'closed';
+
+/** What `connection$` emits. */
+export interface ConnectionStatus {
+  readonly state: ConnectionState;
+  /** Attempts since the last stable connection. */
+  readonly attempts: number;
+  readonly lastError: { readonly reason: string; readonly message: string } | null;
+  /** Of the last ping, in ms. */
+  readonly roundTripTime: number | null;
+  /** When the connection last became ready (ms since the epoch). */
+  readonly connectedAt: number | null;
+  readonly uiSessionId: string | null;
+  readonly chatSessionId: string | null;
+  readonly messagesSent: number;
+  readonly messagesReceived: number;
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+}
+
+/** What `state$` emits: a serialisable view of every region. */
+export interface ClientStateView {
+  readonly connection: ConnectionState;
+  /** The auth machine's state: `loading`, `valid`, `refreshing`, `authRequired`, … */
+  readonly auth: string;
+  readonly disposed: boolean;
+}
+
+/** A client. */
+export interface RealtimeClient {
+  /** Connects (if not already) and resolves at the next `ready`. */
+  connect(): Promise<void>;
+  /** Closes the connection on purpose; resolves once closed. */
+  disconnect(): Promise<void>;
+  /** Resolves at the next `ready` (at once when ready); rejects if the connection fails or the client is disposed. */
+  ready(): Promise<void>;
+  /** Sends a raw protocol event (validated); see README for what waits for `ready`. */
+  send(event: ClientEvent): Promise<void>;
+  /** Stops everything and completes every observable. */
+  dispose(): void;
+  /** The root XState actor (for inspection and advanced use). */
+  readonly actor: ActorRefFrom<typeof clientMachine>;
+  readonly state$: Observable<ClientStateView>;
+  readonly connection$: Observable<ConnectionStatus>;
+  readonly events$: Observable<ServerEvent>;
+  readonly errors$: Observable<ClientError>;
+  readonly user$: Observable<ChatUser | null>;
+  readonly catalog$: Observable<Catalog>;
+}
+
+/**
+ * Requests that are safe to send late: they wait for `ready` instead of failing (README, outbound
+ * policy). Everything else is refused with `not_ready` until the connection is ready.
+ */
+const WAITS_FOR_READY: ReadonlySet<string> = new Set(['get_agents', 'get_avatars', 'get_voices', 'get_tool_catalog', 'get_user_sessions', 'ping']);
+/** States in which a connection is on its way (a queued request will go out when it is ready). */
+const UNDER_WAY: ReadonlySet<ConnectionState> = new Set(['connecting', 'initializing', 'reconnecting']);
+
+function connectionState(snapshot: SnapshotFrom<typeof connectionMachine>): ConnectionState {
+  const value = snapshot.value;
+  if (typeof value === 'string') return value === 'retrying' ? 'reconnecting' : (value as ConnectionState);
+  const phase = value.attempt.phase;
+  if (phase === 'ready') return 'ready';
+  if (typeof phase === 'object' && phase.starting === 'opening') return snapshot.context.attempt > 0 ? 'reconnecting' : 'connecting';
+  return 'initializing';
+}
+
+function stateName(value: unknown): string {
+  return typeof value === 'string' ? value : Object.keys(value as object)[0] ?? '';
+}
+
+/**
+ * Creates a client. Nothing happens on the network until `connect()`.
+ *
+ * @throws {ClientError} `invalid_options`, naming every bad option.
+ * @example
+ * const client = createClient({ url: 'http://localhost:8000', auth: { username: 'admin', password: 'changeme' }, WebSocket });
+ * await client.connect();
+ * client.events$.subscribe((event) => console.log(event.type));
+ */
+export function createClient(options: ClientOptions): RealtimeClient {
+  const resolved = resolveOptions(options);
+  const now = () => Date.now();
+  const fetchImpl = resolved.fetch ?? globalThis.fetch?.bind(globalThis);
+  if (!fetchImpl && resolved.auth.kind === 'credentials') throw new ClientError('invalid_options', 'fetch: no fetch available; pass options.fetch');
+  const vault: TokenVault = { token: null, heygenToken: null, loginUiSessionId: null };
+  const data = createDataPlane(now);
+  const disposed$ = new Subject<void>();
+  let disposed = false;
+
+  // Set right after createActor; the socket actor only asks for a token once the actor runs.
+  let root!: ActorRefFrom<typeof clientMachine>;
+  const auth = () => root.system.get('auth') as ActorRefFrom<typeof authMachine>;
+  const connection = () => root.system.get('connection') as ActorRefFrom<typeof connectionMachine>;
+
+  /** A currently valid token for the next connection attempt (never an expired one). */
+  async function getToken(): Promise<string> {
+    const usable = () => vault.token !== null && isTokenValid(vault.token, now());
+    if (usable()) return vault.token!;
+    if (vault.token !== null) root.send({ type: 'token.expired' });
+    const settled = await waitFor(auth(), (s) => (s.matches('valid') && usable()) || s.matches('authRequired') || s.matches('loggedOut'), {
+      timeout: resolved.connectionTimeout,
+    }).catch(() => undefined);
+    if (settled?.matches('valid') && usable()) return vault.token!;
+    throw new ClientError('auth_required', settled?.context.lastError?.message ?? 'No valid token: log in again');
+  }
+
+  const authActors = createAuthActors({ apiBase: resolved.url, fetch: fetchImpl!, auth: resolved.auth, vault, now, skewMs: 5_000 });
+  const socket = createSocketActor({ apiBase: resolved.url, getToken, WebSocket: resolved.WebSocket, sink: data.sink });
+  // each child machine gets its I/O actors bound to this client's dependencies
+  const provided = clientMachine.provide({
+    actors: {
+      auth: authMachine.provide({ actors: authActors }),
+      connection: connectionMachine.provide({ actors: { socket } }),
+    },
+  });
+  const inspect = resolved.inspect;
+  root = createActor(provided, {
+    input: {
+      auth: {
+        mode: resolved.auth.kind === 'credentials' ? 'credentials' : resolved.auth.kind === 'token' ? 'token' : 'provider',
+        refreshBufferMs: resolved.auth.refreshBufferMs,
+        retryDelayMs: 5_000,
+      },
+      connection: {
+        reconnection: resolved.reconnection,
+        autoReconnect: resolved.autoReconnect,
+        connectionTimeout: resolved.connectionTimeout,
+        pingInterval: resolved.pingInterval,
+        pongTimeout: resolved.pongTimeout,
+        stableAfter: 5_000,
+        maxMessageSize: resolved.maxMessageSize,
+        agentKey: resolved.agentKey ?? null,
+        chatSessionId: resolved.chatSessionId ?? null,
+        uiSessionId: resolved.uiSessionId ?? null,
+        seed: Math.floor(Math.random() * 2 ** 32),
+      },
+    },
+    ...(inspect ? { inspect: inspect as never } : {}),
+  });
+  root.start();
+
+  // ---------------------------------------------------------------- observables
+  let connectedAt: number | null = null;
+  const connectionSnapshot$ = snapshots(connection()).pipe(takeUntil(disposed$), shareReplay({ bufferSize: 1, refCount: false }));
+  const authSnapshot$ = snapshots(auth()).pipe(takeUntil(disposed$), shareReplay({ bufferSize: 1, refCount: false }));
+  const status = (snapshot: SnapshotFrom<typeof connectionMachine>): ConnectionStatus => {
+    const state = connectionState(snapshot);
+    return {
+      state,
+      attempts: snapshot.context.attempt,
+      lastError: snapshot.context.lastError,
+      roundTripTime: data.stats.roundTripTime,
+      connectedAt,
+      uiSessionId: snapshot.context.uiSessionId,
+      chatSessionId: snapshot.context.chatSessionId,
+      messagesSent: data.stats.messagesSent,
+      messagesReceived: data.stats.messagesReceived,
+      bytesSent: data.stats.bytesSent,
+      bytesReceived: data.stats.bytesReceived,
+    };
+  };
+  const connection$ = connectionSnapshot$.pipe(
+    map(status),
+    distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
+    shareReplay({ bufferSize: 1, refCount: false }),
+  );
+  const state$ = combineLatest([connectionSnapshot$, authSnapshot$]).pipe(
+    map(([c, a]) => ({ connection: connectionState(c), auth: stateName(a.value), disposed })),
+    distinctUntilChanged((a, b) => a.connection === b.connection && a.auth === b.auth && a.disposed === b.disposed),
+    shareReplay({ bufferSize: 1, refCount: false }),
+  );
+
+  // ---------------------------------------------------------------- reactions
+  const queue: { data: string; resolve: () => void; reject: (error: ClientError) => void }[] = [];
+  const rejectQueue = (error: ClientError) => {
+    for (const item of queue.splice(0)) item.reject(error);
+  };
+  let previous: ConnectionState = 'idle';
+  let lastReported: string | null = null;
+  const subscriptions: Subscription[] = [];
+  subscriptions.push(
+    connectionSnapshot$.subscribe((snapshot) => {
+      const state = connectionState(snapshot);
+      if (state === 'ready' && previous !== 'ready') {
+        connectedAt = now();
+        for (const item of queue.splice(0)) {
+          root.send({ type: 'outbound', data: item.data });
+          item.resolve();
+        }
+      }
+      if ((state === 'failed' || state === 'closed') && previous !== state) {
+        rejectQueue(new ClientError(state === 'failed' ? (snapshot.context.lastError?.reason ?? 'network') : 'closed', 'The connection ended before the request could be sent'));
+      }
+      const problem = snapshot.context.lastError;
+      const key = problem ? `${snapshot.context.attempt}:${problem.reason}:${problem.message}` : null;
+      if (problem && key !== lastReported) data.errors.next(new ClientError(problem.reason, problem.message));
+      lastReported = key;
+      previous = state;
+    }),
+    authSnapshot$.subscribe((snapshot) => {
+      const problem = snapshot.context.lastError;
+      if (problem && (snapshot.matches('authRequired') || snapshot.matches('waitingToRetry'))) {
+        data.errors.next(new ClientError(problem.reason === 'network' ? 'network' : problem.reason, problem.message));
+      }
+    }),
+  );
+
+  const currentState = (): ConnectionState => connectionState(connection().getSnapshot());
+  const closedError = () => new ClientError('closed', 'The client was disposed');
+
+  const ready = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      if (disposed) return reject(closedError());
+      const snapshot = connection().getSnapshot();
+      const state = connectionState(snapshot);
+      if (state === 'ready') return resolve();
+      if (state === 'failed') return reject(new ClientError(snapshot.context.lastError?.reason ?? 'network', snapshot.context.lastError?.message ?? 'The connection failed'));
+      let settled = false;
+      let subscription: Subscription | undefined;
+      const finish = (error?: ClientError) => {
+        if (settled) return;
+        settled = true;
+        subscription?.unsubscribe();
+        if (error) reject(error);
+        else resolve();
+      };
+      subscription = connectionSnapshot$.subscribe({
+        next: (s) => {
+          const next = connectionState(s);
+          if (next === 'ready') finish();
+          else if (next === 'failed') finish(new ClientError(s.context.lastError?.reason ?? 'network', s.context.lastError?.message ?? 'The connection failed'));
+          else if (next === 'closed' && state !== 'closed') finish(new ClientError('closed', 'The connection was closed'));
+        },
+        complete: () => finish(closedError()),
+      });
+      if (settled) subscription.unsubscribe();
+    });
+
+  return {
+    actor: root,
+    state$,
+    connection$,
+    events$: data.events$.pipe(takeUntil(disposed$)),
+    errors$: data.errors$.pipe(takeUntil(disposed$)),
+    user$: data.user$.pipe(takeUntil(disposed$)),
+    catalog$: data.catalog$.pipe(takeUntil(disposed$)),
+
+    connect() {
+      if (disposed) return Promise.reject(closedError());
+      const result = ready();
+      root.send({ type: 'connect' });
+      return result;
+    },
+
+    disconnect() {
+      if (disposed) return Promise.resolve();
+      root.send({ type: 'disconnect' });
+      return Promise.resolve();
+    },
+
+    ready,
+
+    async send(event: ClientEvent) {
+      if (disposed) throw closedError();
+      let encoded: string;
+      try {
+        encoded = encodeClientEvent(event);
+      } catch (error) {
+        throw new ClientError('protocol', error instanceof ProtocolError ? error.message : String(error), { cause: error });
+      }
+      const state = currentState();
+      if (state === 'ready') {
+        root.send({ type: 'outbound', data: encoded });
+        return;
+      }
+      if (WAITS_FOR_READY.has(event.type) && UNDER_WAY.has(state)) {
+        return new Promise<void>((resolve, reject) => queue.push({ data: encoded, resolve, reject }));
+      }
+      throw new ClientError('not_ready', `Cannot send ${event.type} while the connection is ${state}; wait for client.ready()`);
+    },
+
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      rejectQueue(closedError());
+      root.send({ type: 'dispose' });
+      root.stop();
+      disposed$.next();
+      disposed$.complete();
+      for (const subscription of subscriptions) subscription.unsubscribe();
+      data.complete();
+    },
+  };
+}

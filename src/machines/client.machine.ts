@@ -1,0 +1,56 @@
+/**
+ * The root: runs `auth` and `connection` as children (system ids `auth` and `connection`, so the
+ * inspector names every actor) and routes the client's commands to them.
+ */
+import { sendTo, setup } from 'xstate';
+import { authMachine, type AuthInput } from './auth.machine.js';
+import { connectionMachine, type ConnectionInput } from './connection.machine.js';
+
+export interface ClientMachineInput {
+  readonly auth: AuthInput;
+  readonly connection: ConnectionInput;
+}
+
+export type ClientMachineEvent =
+  | { type: 'connect' }
+  | { type: 'disconnect' }
+  | { type: 'outbound'; data: string }
+  | { type: 'login' }
+  | { type: 'logout' }
+  | { type: 'token.expired' }
+  | { type: 'dispose' };
+
+export const clientMachine = setup({
+  types: {
+    input: {} as ClientMachineInput,
+    context: {} as ClientMachineInput,
+    events: {} as ClientMachineEvent,
+  },
+  actors: { auth: authMachine, connection: connectionMachine },
+  actions: {
+    forwardToConnection: sendTo('connection', ({ event }) => event as Extract<ClientMachineEvent, { type: 'connect' | 'disconnect' | 'outbound' }>),
+    forwardToAuth: sendTo('auth', ({ event }) => event as Extract<ClientMachineEvent, { type: 'login' | 'logout' | 'token.expired' }>),
+  },
+}).createMachine({
+  id: 'client',
+  context: ({ input }) => input,
+  initial: 'running',
+  states: {
+    running: {
+      invoke: [
+        { id: 'auth', systemId: 'auth', src: 'auth', input: ({ context }) => context.auth },
+        { id: 'connection', systemId: 'connection', src: 'connection', input: ({ context }) => context.connection },
+      ],
+      on: {
+        connect: { actions: 'forwardToConnection' },
+        disconnect: { actions: 'forwardToConnection' },
+        outbound: { actions: 'forwardToConnection' },
+        login: { actions: 'forwardToAuth' },
+        logout: { actions: 'forwardToAuth' },
+        'token.expired': { actions: 'forwardToAuth' },
+        dispose: 'disposed',
+      },
+    },
+    disposed: { type: 'final', description: 'Every child stopped; the client is done.' },
+  },
+});

@@ -1,0 +1,200 @@
+/**
+ * Pure rules of the connection machine: reconnect backoff, close-code classification and the
+ * URLs of the socket and the HTTP routes. No xstate, no timers, no I/O: the machine's delays,
+ * guards and actions are one-line calls to these functions.
+ */
+import { ClientError } from '../errors.js';
+
+/**
+ * How reconnection backs off (the seeds' `ReconnectionConfig`, minus `enabled`, which is the
+ * `autoReconnect` option). All durations are milliseconds.
+ */
+export interface ReconnectionPolicy {
+  /** Delay before the first attempt. */
+  initialDelay: number;
+  /** Largest delay between attempts, jitter included. */
+  maxDelay: number;
+  /** Growth factor of the delay per attempt (≥ 1). */
+  backoffMultiplier: number;
+  /** Attempts before giving up; `0` means never give up. */
+  maxAttempts: number;
+  /** Randomisation in [0, 1]: a delay `d` becomes a value in `[d·(1−j), d·(1+j)]`, capped at `maxDelay`. */
+  jitterFactor: number;
+}
+
+/** The default {@link ReconnectionPolicy}: 1 s growing by 1.5× to 30 s, ±30 % jitter, unlimited attempts. */
+export const DEFAULT_RECONNECTION: Readonly<ReconnectionPolicy> = Object.freeze({
+  initialDelay: 1000,
+  maxDelay: 30_000,
+  backoffMultiplier: 1.5,
+  maxAttempts: 0,
+  jitterFactor: 0.3,
+});
+
+/**
+ * The delay before reconnect attempt `attempt` (1-based) without jitter:
+ * `min(maxDelay, initialDelay · backoffMultiplier^(attempt − 1))`.
+ *
+ * @remarks Attempts below 1 count as the first. Non-decreasing in `attempt` for a multiplier ≥ 1.
+ * @example baseDelay(3, DEFAULT_RECONNECTION) // 2250
+ */
+export function baseDelay(attempt: number, policy: Readonly<ReconnectionPolicy>): number {
+  // An initial delay of 0 stays 0; without this, 0 · Infinity (a huge power) would be NaN.
+  if (policy.initialDelay === 0) return 0;
+  const exponent = Math.max(0, attempt - 1);
+  // A huge exponent gives Infinity, which min() turns into maxDelay.
+  return Math.min(policy.maxDelay, policy.initialDelay * policy.backoffMultiplier ** exponent);
+}
+
+/**
+ * The jittered delay in whole milliseconds before reconnect attempt `attempt` (1-based), or `null`
+ * to give up (`maxAttempts > 0` and `attempt > maxAttempts`).
+ *
+ * @remarks `random` returns a number in [0, 1) (`Math.random`, or a seeded generator in tests).
+ * With `d = baseDelay(attempt)`, the result lies in `[d·(1−j), d·(1+j)]` (±1 ms of rounding), is
+ * at most `maxDelay` and never negative.
+ * @example reconnectDelay(1, DEFAULT_RECONNECTION, () => 0.5) // 1000
+ */
+export function reconnectDelay(
+  attempt: number,
+  policy: Readonly<ReconnectionPolicy>,
+  random: () => number,
+): number | null {
+  if (policy.maxAttempts > 0 && attempt > policy.maxAttempts) return null;
+  const delay = baseDelay(attempt, policy);
+  const jittered = delay * (1 + (2 * random() - 1) * policy.jitterFactor);
+  // Cap after rounding so that rounding up cannot pass maxDelay.
+  return Math.max(0, Math.min(Math.floor(policy.maxDelay), Math.round(jittered)));
+}
+
+/** What a WebSocket close code means to the client. */
+export type CloseKind =
+  | 'normal'
+  | 'going_away'
+  | 'abnormal'
+  | 'policy'
+  | 'server_error'
+  | 'restart'
+  | 'heartbeat'
+  | 'other';
+
+/**
+ * Classifies a close code (PROTOCOL.md §1.8) and says whether the code by itself allows a reconnect.
+ *
+ * @remarks `retry` is about the code only. The client decides with its own state whether it wanted
+ * the close: the server closes the old socket of a UI session with 1000 when another socket attaches
+ * to it (a second tab, or our own reconnect), so 1000 is retryable here, and a close the client
+ * asked for (`disconnect()`) is never retried whatever its code. 1008 means the handshake refused the
+ * token: reconnecting with the same token cannot help. 4000 is our own heartbeat failure (§1.7).
+ * @example classifyClose(1006) // { kind: 'abnormal', retry: true }
+ */
+export function classifyClose(code: number): { kind: CloseKind; retry: boolean } {
+  switch (code) {
+    case 1000:
+      return { kind: 'normal', retry: true };
+    case 1001:
+      return { kind: 'going_away', retry: true };
+    case 1006:
+      return { kind: 'abnormal', retry: true };
+    case 1008:
+      return { kind: 'policy', retry: false };
+    case 1011:
+      return { kind: 'server_error', retry: true };
+    case 1012:
+    case 1013:
+      return { kind: 'restart', retry: true };
+    case 4000:
+      return { kind: 'heartbeat', retry: true };
+    default:
+      return { kind: 'other', retry: true };
+  }
+}
+
+/** The socket endpoint below the API base (§1.1). */
+const SOCKET_PATH = '/api/rt/ws';
+
+interface ApiBase {
+  readonly secure: boolean;
+  /** `host[:port]`, without user info. */
+  readonly host: string;
+  /** The path prefix without a trailing slash (`''` at the root). */
+  readonly prefix: string;
+}
+
+/**
+ * Splits an API base into scheme, host and path prefix, or returns undefined when it is not an
+ * http, https, ws or wss URL. A trailing slash, the query, the hash and user info are dropped, and
+ * so is a trailing `/api/rt/ws`, so that the socket URL itself also works as a base.
+ */
+function parseApiBase(apiBase: string): ApiBase | undefined {
+  let url: URL;
+  try {
+    url = new URL(apiBase.trim());
+  } catch {
+    return undefined;
+  }
+  const scheme = url.protocol.slice(0, -1);
+  if (scheme !== 'http' && scheme !== 'https' && scheme !== 'ws' && scheme !== 'wss') return undefined;
+  if (url.host === '') return undefined;
+  let prefix = url.pathname.replace(/\/+$/, '');
+  if (prefix.endsWith(SOCKET_PATH)) prefix = prefix.slice(0, -SOCKET_PATH.length).replace(/\/+$/, '');
+  return { secure: scheme === 'https' || scheme === 'wss', host: url.host, prefix };
+}
+
+function requireApiBase(apiBase: string): ApiBase {
+  const base = parseApiBase(apiBase);
+  if (base === undefined) {
+    throw new ClientError('invalid_options', 'url: must be an http(s) URL such as http://localhost:8000');
+  }
+  return base;
+}
+
+/**
+ * True when `value` can serve as the API base: an absolute http, https, ws or wss URL with a host.
+ *
+ * @example isApiBase('http://localhost:8000') // true
+ */
+export function isApiBase(value: string): boolean {
+  return parseApiBase(value) !== undefined;
+}
+
+/**
+ * The socket URL for an API base (PROTOCOL.md §1.1, §1.2): `ws(s)://host[:port][/prefix]/api/rt/ws`
+ * with `token`, then `ui_session_id` when known, then **either** `chat_session_id` **or** `agent_key`.
+ *
+ * @remarks The chat session wins when both are given: the server ignores `chat_session_id` on a
+ * reconnect to a known UI session, and when it loads an existing chat session it *replaces* that
+ * session's agent with a fresh copy of `agent_key`, so sending both would reset the agent. `null`,
+ * `undefined` and `''` count as absent. An http base becomes ws, https becomes wss; a ws or wss base
+ * is kept as is, and may already end in `/api/rt/ws`.
+ * @throws ClientError `invalid_options` when the base is not an http, https, ws or wss URL.
+ * @example socketUrl('http://localhost:8000', { token: 't' }) // 'ws://localhost:8000/api/rt/ws?token=t'
+ */
+export function socketUrl(
+  apiBase: string,
+  params: { token: string; uiSessionId?: string | null; chatSessionId?: string | null; agentKey?: string | null },
+): string {
+  const base = requireApiBase(apiBase);
+  const query: [string, string][] = [['token', params.token]];
+  if (params.uiSessionId) query.push(['ui_session_id', params.uiSessionId]);
+  if (params.chatSessionId) query.push(['chat_session_id', params.chatSessionId]);
+  else if (params.agentKey) query.push(['agent_key', params.agentKey]);
+  // encodeURIComponent rather than URLSearchParams: it writes a space as %20, not '+'.
+  const search = query.map(([key, value]) => `${key}=${encodeURIComponent(value)}`).join('&');
+  return `${base.secure ? 'wss' : 'ws'}://${base.host}${base.prefix}${SOCKET_PATH}?${search}`;
+}
+
+/** The HTTP routes of the API (PROTOCOL.md §2). */
+export type ApiRoute = 'login' | 'refresh_token' | 'upload_file' | 'cancel';
+
+/**
+ * The URL of an HTTP route: `http(s)://host[:port][/prefix]/api/rt/<route>` (a ws base becomes
+ * http, wss becomes https).
+ *
+ * @throws ClientError `invalid_options` when the base is not an http, https, ws or wss URL.
+ * @example apiUrl('https://example.com/agentc/', 'login') // 'https://example.com/agentc/api/rt/login'
+ */
+export function apiUrl(apiBase: string, route: ApiRoute): string {
+  const base = requireApiBase(apiBase);
+  return `${base.secure ? 'https' : 'http'}://${base.host}${base.prefix}/api/rt/${route}`;
+}
