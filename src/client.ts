@@ -228,6 +228,14 @@ export function createClient(options: ClientOptions): RealtimeClient {
     }),
   );
 
+  if (resolved.debug) {
+    // opt-in diagnostics: state changes and errors, never tokens (errors are redacted at the edge)
+    subscriptions.push(
+      state$.subscribe((view) => console.debug('[agentc-realtime] state', view)),
+      data.errors$.subscribe((error) => console.debug('[agentc-realtime] error', error.toJSON())),
+    );
+  }
+
   const currentState = (): ConnectionState => connectionState(connection().getSnapshot());
   const closedError = () => new ClientError('closed', 'The client was disposed');
 

@@ -115,7 +115,7 @@ export interface ClientOptions {
   chatSessionId?: string;
   /**
    * The UI session to attach to (or to create with this id).
-   * @default undefined (the one returned by login, or a new one named by the server)
+   * @default undefined (the server names a new UI session; the client keeps that id for reconnects)
    */
   uiSessionId?: string;
   /**
@@ -179,7 +179,7 @@ export interface ClientOptions {
    */
   inspect?: InspectOption;
   /**
-   * Log what the client does.
+   * Log state changes and errors with `console.debug` (never tokens: diagnostics are redacted).
    * @default false
    */
   debug?: boolean;
