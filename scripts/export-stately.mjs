@@ -1,0 +1,13 @@
+// `npm run stately`: writes stately/ from the built machines.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { authMachine } from '../dist/machines/auth.machine.js';
+import { clientMachine } from '../dist/machines/client.machine.js';
+import { connectionMachine } from '../dist/machines/connection.machine.js';
+import { statelyFiles } from './stately.mjs';
+
+const dir = new URL('../stately/', import.meta.url);
+mkdirSync(dir, { recursive: true });
+for (const [file, content] of Object.entries(statelyFiles([clientMachine, authMachine, connectionMachine]))) {
+  writeFileSync(new URL(file, dir), content);
+  console.log(`stately/${file}`);
+}

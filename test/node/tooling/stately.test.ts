@@ -1,0 +1,28 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { authMachine } from '../../../src/machines/auth.machine.js';
+import { clientMachine } from '../../../src/machines/client.machine.js';
+import { connectionMachine } from '../../../src/machines/connection.machine.js';
+import { statelyFiles } from '../../../scripts/stately.mjs';
+
+const dir = new URL('../../../stately/', import.meta.url);
+
+describe('stately/', () => {
+  const expected = statelyFiles([clientMachine, authMachine, connectionMachine]);
+
+  it('holds exactly the generated files (plus README.md)', () => {
+    const present = readdirSync(dir).filter((file) => file !== 'README.md').sort();
+    expect(present).toEqual(Object.keys(expected).sort());
+  });
+
+  it.each(Object.keys(expected))('%s matches the machines (run `npm run stately` after changing one)', (file) => {
+    expect(readFileSync(new URL(file, dir), 'utf8')).toBe(expected[file]);
+  });
+
+  it('names every state and the named delays of the connection machine in its diagram', () => {
+    const diagram = expected['connection.mmd']!;
+    for (const text of ['connection_attempt_phase_ready', 'after connectionTimeout', 'after pongTimeout', 'after reconnectDelay', 'connection_retrying --> connection_failed : always']) {
+      expect(diagram).toContain(text);
+    }
+  });
+});
