@@ -2,7 +2,7 @@
  * `createClient`: validates the options, builds the root actor with its I/O actors bound to their
  * dependencies, and exposes commands and observables. The machines decide; this file only wires.
  */
-import { combineLatest, distinctUntilChanged, map, Observable, shareReplay, Subject, takeUntil, type Subscription } from 'rxjs';
+import { combineLatest, distinctUntilChanged, filter, map, Observable, shareReplay, takeUntil, takeWhile, type Subscription } from 'rxjs';
 import { createActor, waitFor, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { createAuthActors, type TokenVault } from './actors/auth.actors.js';
 import { createDataPlane, snapshots, type Catalog } from './actors/rx.js';
@@ -107,7 +107,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
   if (!fetchImpl && resolved.auth.kind === 'credentials') throw new ClientError('invalid_options', 'fetch: no fetch available; pass options.fetch');
   const vault: TokenVault = { token: null, heygenToken: null, loginUiSessionId: null };
   const data = createDataPlane(now);
-  const disposed$ = new Subject<void>();
+  const disposed$ = data.disposed$.pipe(filter(Boolean));
   let disposed = false;
 
   // Set right after createActor; the socket actor only asks for a token once the actor runs.
@@ -115,9 +115,13 @@ export function createClient(options: ClientOptions): RealtimeClient {
   const auth = () => root.system.get('auth') as ActorRefFrom<typeof authMachine>;
   const connection = () => root.system.get('connection') as ActorRefFrom<typeof connectionMachine>;
 
+  // A token this close to expiry counts as expired. Never more than half the refresh buffer, so a
+  // short-lived token (tests, strict servers) is not "expired" from birth.
+  const skewMs = Math.min(5_000, Math.floor(resolved.auth.refreshBufferMs / 2));
+
   /** A currently valid token for the next connection attempt (never an expired one). */
   async function getToken(): Promise<string> {
-    const usable = () => vault.token !== null && isTokenValid(vault.token, now());
+    const usable = () => vault.token !== null && isTokenValid(vault.token, now(), skewMs);
     if (usable()) return vault.token!;
     if (vault.token !== null) root.send({ type: 'token.expired' });
     const settled = await waitFor(auth(), (s) => (s.matches('valid') && usable()) || s.matches('authRequired') || s.matches('loggedOut'), {
@@ -127,8 +131,9 @@ export function createClient(options: ClientOptions): RealtimeClient {
     throw new ClientError('auth_required', settled?.context.lastError?.message ?? 'No valid token: log in again');
   }
 
-  const authActors = createAuthActors({ apiBase: resolved.url, fetch: fetchImpl!, auth: resolved.auth, vault, now, skewMs: 5_000 });
-  const socket = createSocketActor({ apiBase: resolved.url, getToken, WebSocket: resolved.WebSocket, sink: data.sink });
+  const authActors = createAuthActors({ apiBase: resolved.url, fetch: fetchImpl!, auth: resolved.auth, vault, now, skewMs });
+  const sockets = createSocketActor({ apiBase: resolved.url, getToken, WebSocket: resolved.WebSocket, sink: data.sink });
+  const socket = sockets.logic;
   // each child machine gets its I/O actors bound to this client's dependencies
   const provided = clientMachine.provide({
     actors: {
@@ -187,9 +192,10 @@ export function createClient(options: ClientOptions): RealtimeClient {
     distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
     shareReplay({ bufferSize: 1, refCount: false }),
   );
-  const state$ = combineLatest([connectionSnapshot$, authSnapshot$]).pipe(
-    map(([c, a]) => ({ connection: connectionState(c), auth: stateName(a.value), disposed })),
+  const state$ = combineLatest([connectionSnapshot$, authSnapshot$, data.disposed$]).pipe(
+    map(([c, a, d]) => ({ connection: connectionState(c), auth: stateName(a.value), disposed: d })),
     distinctUntilChanged((a, b) => a.connection === b.connection && a.auth === b.auth && a.disposed === b.disposed),
+    takeWhile((view) => !view.disposed, true), // the last value says disposed: true
     shareReplay({ bufferSize: 1, refCount: false }),
   );
 
@@ -210,6 +216,8 @@ export function createClient(options: ClientOptions): RealtimeClient {
           root.send({ type: 'outbound', data: item.data });
           item.resolve();
         }
+        // a short reconnect (or a burst cut short) sends no lists: ask for those never received (§7.2)
+        for (const request of data.missingLists()) root.send({ type: 'outbound', data: JSON.stringify({ type: request }) });
       }
       if ((state === 'failed' || state === 'closed') && previous !== state) {
         rejectQueue(new ClientError(state === 'failed' ? (snapshot.context.lastError?.reason ?? 'network') : 'closed', 'The connection ended before the request could be sent'));
@@ -271,22 +279,22 @@ export function createClient(options: ClientOptions): RealtimeClient {
     actor: root,
     state$,
     connection$,
-    events$: data.events$.pipe(takeUntil(disposed$)),
-    errors$: data.errors$.pipe(takeUntil(disposed$)),
-    user$: data.user$.pipe(takeUntil(disposed$)),
-    catalog$: data.catalog$.pipe(takeUntil(disposed$)),
+    // the data plane's subjects complete on dispose(); no extra operator on the hot path
+    events$: data.events$,
+    errors$: data.errors$,
+    user$: data.user$,
+    catalog$: data.catalog$,
 
     connect() {
       if (disposed) return Promise.reject(closedError());
-      const result = ready();
-      root.send({ type: 'connect' });
-      return result;
+      if (currentState() !== 'ready') root.send({ type: 'connect' }); // leaves failed/closed/idle at once
+      return ready();
     },
 
-    disconnect() {
-      if (disposed) return Promise.resolve();
+    async disconnect() {
+      if (disposed) return;
       root.send({ type: 'disconnect' });
-      return Promise.resolve();
+      await sockets.allClosed(); // resolves once the socket's close handshake is done
     },
 
     ready,
@@ -316,10 +324,8 @@ export function createClient(options: ClientOptions): RealtimeClient {
       rejectQueue(closedError());
       root.send({ type: 'dispose' });
       root.stop();
-      disposed$.next();
-      disposed$.complete();
+      data.complete(); // state$ emits disposed: true, then every observable completes
       for (const subscription of subscriptions) subscription.unsubscribe();
-      data.complete();
     },
   };
 }

@@ -10,6 +10,24 @@
 export { createClient } from './client.js';
 export { ClientError, clientErrorReasons } from './errors.js';
 export { localStorageTokenStorage, memoryTokenStorage } from './actors/storage.js';
+export {
+  getDisplayName,
+  getMessageFormat,
+  getVendorFromModelId,
+  isAnthropicMessage,
+  isOpenAIMessage,
+  isTextBlock,
+  isThinkingBlock,
+  isToolResultBlock,
+  isToolUseBlock,
+  messageToUnifiedMessageParam,
+  runtimeSessionToServerChatSession,
+  serverChatSessionToRuntimeSession,
+  toAnthropicMessage,
+  toOpenAIMessage,
+  toOpenAIMessages,
+  unifiedMessageParamToMessage,
+} from './messages.js';
 
 export type { ClientStateView, ConnectionState, ConnectionStatus, RealtimeClient } from './client.js';
 export type { Catalog } from './actors/rx.js';
@@ -26,7 +44,8 @@ export type {
   WebSocketLike,
 } from './options.js';
 export type { ReconnectionPolicy } from './machines/connection.logic.js';
-export type { ChatUser, ServerEvent, ClientEvent } from './protocol.js';
+export type { ChatUser, ServerEvent, ClientEvent, ChatSession, VendorMessage, AnthropicMessage, OpenAIMessage } from './protocol.js';
+export type { ContentPart, Message, MessageContent, MessageRole, RuntimeChatSession } from './messages.js';
 
 /** The library's version (matches package.json). */
 export const VERSION = '0.1.0';

@@ -51,6 +51,9 @@ export function createDataPlane(now: () => number) {
   const audio = new Subject<Int16Array>();
   const user = new BehaviorSubject<ChatUser | null>(null);
   const catalog = new BehaviorSubject<Catalog>(EMPTY_CATALOG);
+  const disposed = new BehaviorSubject<boolean>(false);
+  /** Which catalogue lists the server has sent at least once (a short reconnect sends none). */
+  const listed = new Set<string>();
   const stats: TrafficStats = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0, roundTripTime: null, pingSentAt: null };
 
   const fold = (event: ServerEvent): void => {
@@ -59,15 +62,19 @@ export function createDataPlane(now: () => number) {
         user.next(event.user);
         break;
       case 'agent_list':
+        listed.add(event.type);
         catalog.next({ ...catalog.value, agents: event.agents });
         break;
       case 'avatar_list':
+        listed.add(event.type);
         catalog.next({ ...catalog.value, avatars: event.avatars });
         break;
       case 'voice_list':
+        listed.add(event.type);
         catalog.next({ ...catalog.value, voices: event.voices });
         break;
       case 'tool_catalog':
+        listed.add(event.type);
         catalog.next({ ...catalog.value, tools: event.tools });
         break;
       case 'pong':
@@ -121,9 +128,17 @@ export function createDataPlane(now: () => number) {
     audio$: audio.asObservable(),
     user$: user.pipe(distinctUntilChanged()),
     catalog$: catalog.pipe(distinctUntilChanged()),
-    /** Completes every stream (dispose). */
+    /** The list requests whose answer never came (to send once ready). */
+    missingLists(): ('get_agents' | 'get_avatars' | 'get_voices' | 'get_tool_catalog')[] {
+      const requests = { agent_list: 'get_agents', avatar_list: 'get_avatars', voice_list: 'get_voices', tool_catalog: 'get_tool_catalog' } as const;
+      return (Object.keys(requests) as (keyof typeof requests)[]).filter((type) => !listed.has(type)).map((type) => requests[type]);
+    },
+    /** `true` once the client is disposed (emitted, then completed). */
+    disposed$: disposed.asObservable(),
+    /** Completes every stream (dispose), after telling `disposed$`. */
     complete(): void {
-      for (const subject of [events, errors, audio, user, catalog] as Subject<unknown>[]) subject.complete();
+      disposed.next(true);
+      for (const subject of [events, errors, audio, user, catalog, disposed] as Subject<unknown>[]) subject.complete();
     },
   };
 }

@@ -4,7 +4,8 @@
  *
  * Data plane apart from control plane: every decoded frame goes to the `sink` (events$, errors$,
  * the transcript), while the machine receives only connection events and the few control events it
- * acts on, plus an `activity` heartbeat at most once per `activityIntervalMs`.
+ * acts on, plus one `activity` event for the first frame after each heartbeat ping (any frame proves
+ * the server alive; counting them all would make every delta a machine event).
  */
 import ReconnectingWebSocket from 'partysocket/ws';
 import { fromCallback } from 'xstate';
@@ -51,8 +52,6 @@ export type SocketCommand = { type: 'socket.send'; data: string | ArrayBufferVie
 /** The actor's input (from the connection machine's context). */
 export interface SocketInput {
   readonly maxMessageSize: number;
-  /** Least time between two `socket.activity` events. */
-  readonly activityIntervalMs: number;
   readonly uiSessionId: string | null;
   readonly chatSessionId: string | null;
   readonly agentKey: string | null;
@@ -71,20 +70,74 @@ export interface SocketDependencies {
 const textEncoder = new TextEncoder();
 const PING = JSON.stringify({ type: 'ping' });
 
+/** Node's native UTF-8 length when there is one (much cheaper than scanning in JS). */
+const nativeByteLength = (globalThis as { Buffer?: { byteLength(text: string, encoding: 'utf8'): number } }).Buffer?.byteLength;
+
 function byteLength(data: string | ArrayBuffer | ArrayBufferView): number {
   if (typeof data !== 'string') return data.byteLength;
+  if (nativeByteLength) return nativeByteLength(data, 'utf8');
   // exact for ASCII (the common case) without encoding; encode otherwise
   for (let i = 0; i < data.length; i++) if (data.charCodeAt(i) > 0x7f) return textEncoder.encode(data).length;
   return data.length;
 }
 
-/** Creates the socket actor logic with its dependencies bound. */
+/** How long a new attempt waits for the previous socket's close to complete. */
+const CLOSE_WAIT_MS = 2_000;
+
+/**
+ * Tracks the real sockets a WebSocket constructor makes, so that a new attempt can wait until the
+ * previous socket is fully closed: the server mutes a socket that attaches to a UI session whose old
+ * socket is still open (PROTOCOL.md §1.9). partysocket's own `close()` reports closed at once and
+ * detaches its listeners, so the wrapper listens on the real socket.
+ */
+function trackSockets(Base: WebSocketConstructor) {
+  const live = new Set<{ close(code?: number): void; terminate?: () => void }>();
+  let waiters: (() => void)[] = [];
+  const settle = () => {
+    if (live.size > 0) return;
+    for (const resolve of waiters.splice(0)) resolve();
+  };
+  const Tracked = class extends (Base as unknown as new (url: string, protocols?: string | string[]) => EventTarget) {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols);
+      const socket = this as unknown as { close(code?: number): void; terminate?: () => void };
+      live.add(socket);
+      this.addEventListener('close', () => {
+        live.delete(socket);
+        settle();
+      });
+    }
+  } as unknown as WebSocketConstructor;
+  /** Resolves once every socket made so far is closed; after `timeoutMs`, cuts the stragglers (where possible) and resolves. */
+  const allClosed = (timeoutMs = CLOSE_WAIT_MS): Promise<void> =>
+    live.size === 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            for (const socket of live) socket.terminate?.(); // ws on Node: no close handshake to wait for
+            live.clear();
+            waiters = waiters.filter((w) => w !== done);
+            resolve();
+          }, timeoutMs);
+          const done = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          waiters.push(done);
+        });
+  return { Tracked, allClosed, liveCount: () => live.size };
+}
+
+/** Creates the socket actor logic with its dependencies bound, and a way to wait for its sockets to close. */
 export function createSocketActor(deps: SocketDependencies) {
-  return fromCallback<SocketCommand, SocketInput, SocketEvent>(({ input, sendBack, receive }) => {
+  const tracker = trackSockets(deps.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketConstructor));
+  const logic = fromCallback<SocketCommand, SocketInput, SocketEvent>(({ input, sendBack, receive }) => {
     let stopped = false;
-    // partysocket accepts a URL provider: the token is fetched right before the socket opens
+    // partysocket accepts a URL provider: it runs right before the socket opens
     const url = async () => {
       try {
+        await tracker.allClosed(); // the previous socket of this client is fully closed first
+        if (stopped) throw new Error('stopped');
         const token = await deps.getToken();
         return socketUrl(deps.apiBase, { token, uiSessionId: input.uiSessionId, chatSessionId: input.chatSessionId, agentKey: input.agentKey });
       } catch (error) {
@@ -93,7 +146,7 @@ export function createSocketActor(deps: SocketDependencies) {
       }
     };
     const socket = new ReconnectingWebSocket(url, undefined, {
-      WebSocket: deps.WebSocket ?? globalThis.WebSocket,
+      WebSocket: tracker.Tracked,
       maxRetries: 0, // one attempt: the connection machine decides about retries
       connectionTimeout: 2_147_483_647, // the machine's connectionTimeout rules
       maxEnqueuedMessages: 0, // never buffer: the client decides what waits for `ready`
@@ -101,7 +154,8 @@ export function createSocketActor(deps: SocketDependencies) {
     });
     socket.binaryType = 'arraybuffer';
     let closed = false;
-    let lastActivity = 0;
+    /** A ping is out: the next frame of any kind proves the server alive (reported once). */
+    let awaitingLife = false;
 
     socket.onopen = () => sendBack({ type: 'socket.opened' });
     socket.onmessage = (message: MessageEvent) => {
@@ -109,13 +163,10 @@ export function createSocketActor(deps: SocketDependencies) {
       const frame = decodeServerFrame(data, { maxMessageSize: input.maxMessageSize });
       deps.sink.frame(frame, byteLength(data));
       if (frame.kind === 'event' && CONTROL_EVENT_TYPES.has(frame.event.type)) {
+        awaitingLife = false;
         sendBack({ type: 'server.event', event: frame.event });
-        lastActivity = Date.now();
-        return;
-      }
-      const now = Date.now();
-      if (now - lastActivity >= input.activityIntervalMs) {
-        lastActivity = now;
+      } else if (awaitingLife) {
+        awaitingLife = false;
         sendBack({ type: 'socket.activity' });
       }
     };
@@ -129,7 +180,9 @@ export function createSocketActor(deps: SocketDependencies) {
       if (command.type === 'socket.send') {
         if (socket.readyState !== socket.OPEN) return;
         socket.send(command.data);
-        deps.sink.sent(byteLength(command.data), command.data === PING);
+        const ping = command.data === PING;
+        if (ping) awaitingLife = true;
+        deps.sink.sent(byteLength(command.data), ping);
       } else {
         closed = true;
         socket.close(command.code ?? 1000, command.reason ?? '');
@@ -145,4 +198,5 @@ export function createSocketActor(deps: SocketDependencies) {
       socket.close(1000, 'client closed');
     };
   });
+  return { logic, allClosed: tracker.allClosed, liveSockets: tracker.liveCount };
 }

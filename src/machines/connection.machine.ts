@@ -143,7 +143,6 @@ export const connectionMachine = setup({
         src: 'socket',
         input: ({ context }) => ({
           maxMessageSize: context.settings.maxMessageSize,
-          activityIntervalMs: Math.max(1, Math.min(1000, Math.floor(context.settings.pongTimeout / 4))),
           uiSessionId: context.uiSessionId,
           chatSessionId: context.chatSessionId,
           agentKey: context.agentKey,

@@ -1,0 +1,220 @@
+// `npm run bench:client`: end-to-end throughput and retained heap of the client against a raw `ws`
+// client, both reading the simulator's firehose agent (a simulator in its own process) over
+// loopback, in one run: one unrecorded warm-up per mode, then interleaved repetitions, medians.
+//
+// Each run opens a fresh connection (login, socket, initial `user_turn_start`), sends
+// `stream N`, counts the N `text_delta` events and appends their `content` to a string until the
+// interaction's `user_turn_start`. Throughput is N / (time of the N-th delta - time of the first),
+// both taken in the user's callback. Heap: `heapUsed` after a double gc() before the connection is
+// opened and after the run with the text still held and the connection still open ("retained");
+// then the connection is closed / the client disposed and the heap is taken again, to check that
+// only the text stays behind. Targets (reference-sdk.md §6 and §8): client/raw throughput >= 0.85,
+// retained heap client/raw <= 1.5.
+//
+// Wall-clock rates are bounded by the simulator (one core): a consumer faster than the simulator
+// waits for frames, so the wall ratio understates the client's cost. Deltas per CPU-second of this
+// process over the same window are printed too, and are the fairer comparison of the two clients.
+//
+// Needs --expose-gc (the npm script passes it). BENCH_N (default 200,000), BENCH_REPS (default 7).
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WebSocket } from 'ws';
+import { createClient } from '../dist/index.js';
+
+const N = Number(process.env.BENCH_N ?? 200_000);
+const REPS = Number(process.env.BENCH_REPS ?? 7);
+const THROUGHPUT_TARGET = 0.85;
+const HEAP_TARGET = 1.5;
+const AUTH = { username: 'admin', password: 'changeme' };
+const AGENT = 'firehose';
+
+if (typeof globalThis.gc !== 'function') {
+  console.error('client.bench: run with node --expose-gc (npm run bench:client)');
+  process.exit(1);
+}
+
+// ------------------------------------------------------------------ the simulator (one child process)
+const child = spawn(process.execPath, [new URL('./sim-server.mjs', import.meta.url).pathname, String(N)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const killChild = () => {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+};
+process.on('exit', killChild); // never leave the simulator behind, even when a run throws
+const [line] = await once(child.stdout, 'data');
+const port = Number(String(line).trim());
+const base = `http://127.0.0.1:${port}`;
+
+// ------------------------------------------------------------------ helpers
+function fullGc() {
+  globalThis.gc();
+  globalThis.gc();
+}
+
+function heapUsed() {
+  fullGc();
+  return process.memoryUsage().heapUsed;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const MB = (bytes) => (bytes / 1024 / 1024).toFixed(1);
+const rate = (x) => Math.round(x).toLocaleString('en');
+
+/**
+ * What both modes do with each event (the same code for both): count and append the deltas, time
+ * the first and the N-th, and finish at the interaction's `user_turn_start`.
+ */
+function consumer() {
+  const state = { deltas: 0, text: '', started: 0n, ended: 0n, cpuStart: null, cpu: null, done: null };
+  let resolve;
+  state.done = new Promise((r) => (resolve = r));
+  state.onEvent = (event) => {
+    switch (event.type) {
+      case 'text_delta':
+        if (state.deltas === 0) {
+          state.cpuStart = process.cpuUsage();
+          state.started = process.hrtime.bigint();
+        }
+        state.text += event.content;
+        if (++state.deltas === N) {
+          state.ended = process.hrtime.bigint();
+          state.cpu = process.cpuUsage(state.cpuStart);
+        }
+        break;
+      case 'user_turn_start':
+        if (state.deltas > 0) resolve();
+        break;
+      default:
+        break;
+    }
+  };
+  return state;
+}
+
+function result(state, before, live, released, collected) {
+  if (state.deltas !== N) throw new Error(`expected ${N} deltas, got ${state.deltas}`);
+  const seconds = Number(state.ended - state.started) / 1e9;
+  const cpuSeconds = (state.cpu.user + state.cpu.system) / 1e6;
+  return {
+    rate: N / seconds,
+    cpuRate: N / cpuSeconds,
+    retained: live - before,
+    released: released - before,
+    collected,
+    textLength: state.text.length,
+  };
+}
+
+/** Waits (gc'ing) until a WeakRef's target is gone; true if it went within ~2 s. */
+async function collectedWithin(ref) {
+  for (let i = 0; i < 40; i++) {
+    fullGc();
+    if (ref.deref() === undefined) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+// ------------------------------------------------------------------ mode 1: raw ws + JSON.parse
+async function rawRun() {
+  const before = heapUsed();
+  const login = await fetch(`${base}/api/rt/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(AUTH),
+  }).then((r) => r.json());
+  let socket = new WebSocket(`ws://127.0.0.1:${port}/api/rt/ws?token=${login.agent_c_token}&agent_key=${AGENT}`);
+  let onEvent = () => {};
+  socket.on('message', (data) => onEvent(JSON.parse(data.toString())));
+  await new Promise((resolve, reject) => {
+    onEvent = (event) => event.type === 'user_turn_start' && resolve();
+    socket.once('error', reject);
+  });
+
+  const state = consumer();
+  onEvent = state.onEvent;
+  socket.send(JSON.stringify({ type: 'text_input', text: `stream ${N}` }));
+  await state.done;
+  const live = heapUsed();
+
+  onEvent = () => {};
+  const closed = once(socket, 'close');
+  socket.close(1000);
+  await closed;
+  const ref = new WeakRef(socket);
+  socket = null;
+  const collected = await collectedWithin(ref);
+  const released = heapUsed();
+  return result(state, before, live, released, collected);
+}
+
+// ------------------------------------------------------------------ mode 2: the client
+async function clientRun() {
+  const before = heapUsed();
+  let client = createClient({ url: base, auth: AUTH, agentKey: AGENT, WebSocket });
+  await client.connect();
+
+  const state = consumer();
+  let subscription = client.events$.subscribe(state.onEvent);
+  await client.send({ type: 'text_input', text: `stream ${N}` });
+  await state.done;
+  const live = heapUsed();
+
+  subscription.unsubscribe();
+  subscription = null;
+  client.dispose();
+  const ref = new WeakRef(client);
+  client = null;
+  const collected = await collectedWithin(ref);
+  await sleep(50); // the closing handshake of the disposed socket
+  const released = heapUsed();
+  return result(state, before, live, released, collected);
+}
+
+// ------------------------------------------------------------------ the runs
+const modes = { raw: rawRun, client: clientRun };
+const runs = { raw: [], client: [] };
+const started = Date.now();
+
+// warm-up, not recorded
+await rawRun();
+await clientRun();
+
+for (let r = 0; r < REPS; r++) {
+  // alternate which mode goes first, so neither always runs right after the other
+  const order = r % 2 === 0 ? ['raw', 'client'] : ['client', 'raw'];
+  for (const mode of order) runs[mode].push(await modes[mode]());
+}
+
+const pick = (mode, key) => runs[mode].map((run) => run[key]);
+const rawRate = median(pick('raw', 'rate'));
+const clientRate = median(pick('client', 'rate'));
+const ratio = clientRate / rawRate;
+const pairedRatio = median(runs.client.map((run, i) => run.rate / runs.raw[i].rate));
+const cpuRatio = median(pick('client', 'cpuRate')) / median(pick('raw', 'cpuRate'));
+const rawRetained = median(pick('raw', 'retained'));
+const clientRetained = median(pick('client', 'retained'));
+const heapRatio = clientRetained / rawRetained;
+const textLength = runs.raw[0].textLength;
+if (runs.client.some((run) => run.textLength !== textLength)) throw new Error('the two modes disagree on the text');
+
+const range = (mode) => `min ${rate(Math.min(...pick(mode, 'rate')))}, max ${rate(Math.max(...pick(mode, 'rate')))}`;
+const leaks = (mode) => (runs[mode].every((run) => run.collected) ? 'collected' : `NOT collected in ${runs[mode].filter((run) => !run.collected).length} of ${REPS} runs`);
+
+console.log(`client: firehose of ${N.toLocaleString('en')} text_delta frames over loopback (simulator in a child process), ${REPS} interleaved reps after a warm-up, medians`);
+console.log(`  raw ws + JSON.parse   ${rate(rawRate)} deltas/s  (${range('raw')}; ${rate(median(pick('raw', 'cpuRate')))} per CPU-second)`);
+console.log(`  createClient events$  ${rate(clientRate)} deltas/s  (${range('client')}; ${rate(median(pick('client', 'cpuRate')))} per CPU-second)`);
+console.log(`  ratio client/raw      ${ratio.toFixed(2)}  (paired per rep ${pairedRatio.toFixed(2)})  target >= ${THROUGHPUT_TARGET}: ${ratio >= THROUGHPUT_TARGET ? 'met' : 'NOT met'}`);
+console.log(`  per CPU-second        ${cpuRatio.toFixed(2)}  (client CPU per delta vs raw)  target >= ${THROUGHPUT_TARGET}: ${cpuRatio >= THROUGHPUT_TARGET ? 'met' : 'NOT met'}`);
+const rawIdle = 1 - median(pick('raw', 'rate')) / median(pick('raw', 'cpuRate'));
+if (rawIdle > 0.15) console.log(`  note: the raw client was idle ~${Math.round(rawIdle * 100)} % of its window (waiting for the simulator); the CPU-second ratio is the fairer one`);
+console.log(`  retained heap, text (${textLength.toLocaleString('en')} chars) held, connection open:`);
+console.log(`    raw ${MB(rawRetained)} MB, client ${MB(clientRetained)} MB, ratio client/raw ${heapRatio.toFixed(2)}  target <= ${HEAP_TARGET}: ${heapRatio <= HEAP_TARGET ? 'met' : 'NOT met'}`);
+console.log(`  after close/dispose, text still held: raw ${MB(median(pick('raw', 'released')))} MB (socket ${leaks('raw')}), client ${MB(median(pick('client', 'released')))} MB (client ${leaks('client')})`);
+
+// Nothing of ours should be left: no timers, no sockets (only the simulator's pipe and process).
+const left = process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout' || kind === 'TCPSocketWrap' || kind === 'TCPWrap');
+if (left.length > 0) console.log(`  warning: still active after the runs: ${left.join(', ')}`);
+console.log(`  (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+
+killChild();
+await once(child, 'exit');

@@ -1,0 +1,186 @@
+/**
+ * createClient when the network or the server breaks: drops during the init burst and during an
+ * answer (PROTOCOL.md §7.1, §7.2), a half-open socket (§1.7, §1.9), a server restart (§1.9), and
+ * the rule that the client never holds two live sockets.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ServerEvent } from '../../../src/schema/server/index.js';
+import { cleanup, INIT_BURST, makeClient, startSim, type Harness, type TimelineEntry } from './harness.js';
+
+afterEach(cleanup);
+
+const isState = (entry: TimelineEntry, state: string) => entry.kind === 'state' && entry.state === state;
+const isEvent = (entry: TimelineEntry, type: string) => entry.kind === 'event' && entry.event.type === type;
+
+/** Every `ready` in the timeline directly follows a `user_turn_start` event (no other event in between). */
+function expectReadyOnlyAfterUserTurnStart(h: Harness): void {
+  h.timeline.forEach((entry, index) => {
+    if (!isState(entry, 'ready')) return;
+    const lastEvent = h.timeline.slice(0, index).reverse().find((e) => e.kind === 'event');
+    expect(lastEvent && lastEvent.kind === 'event' ? lastEvent.event.type : 'none', `event before ready at #${index}`).toBe('user_turn_start');
+  });
+}
+
+/**
+ * Ends when the client is ready and answering: `get_agents` gets its `agent_list` and the heartbeat
+ * gets a `pong`. A reconnect muted by the server (§1.9) is given the chance to heal itself.
+ */
+async function answering(h: Harness, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  let lastProblem: unknown;
+  while (Date.now() < deadline) {
+    try {
+      await h.waitForState('ready', Math.max(1, deadline - Date.now()));
+      const from = h.timeline.length;
+      await h.roundTrip(1000);
+      await h.waitForEvent((e) => e.type === 'pong', 1000, from, 'a pong');
+      return;
+    } catch (error) {
+      lastProblem = error;
+    }
+  }
+  throw new Error(`the client did not end up ready and answering within ${ms} ms: ${String(lastProblem)}`);
+}
+
+describe('reconnection', () => {
+  it('a drop during the init burst: the client reconnects by itself and becomes ready (never before user_turn_start)', async () => {
+    const sim = await startSim();
+    sim.control.dropAtEvent('agent_list');
+    const h = makeClient(sim);
+
+    await h.connect(5000);
+
+    expect(h.status().state).toBe('ready');
+    expect(h.spy.sockets.length).toBeGreaterThanOrEqual(2);
+    const reconnectingAt = h.timeline.findIndex((e) => isState(e, 'reconnecting'));
+    expect(reconnectingAt).toBeGreaterThan(0);
+    // the first socket died in its burst: no ready before the reconnect
+    const beforeDrop = h.timeline.slice(0, reconnectingAt);
+    expect(beforeDrop.some((e) => isState(e, 'ready'))).toBe(false);
+    expect(beforeDrop.flatMap((e) => (e.kind === 'event' ? [e.event.type] : []))).toEqual(INIT_BURST.slice(0, 4));
+    expectReadyOnlyAfterUserTurnStart(h);
+    // it came back to the UI session the server had named
+    const named = h.events().find((e): e is Extract<ServerEvent, { type: 'ui_session_id_changed' }> => e.type === 'ui_session_id_changed')!;
+    expect(h.spy.param('ui_session_id')).toBe(named.ui_session_id);
+    expect(h.status().uiSessionId).toBe(named.ui_session_id);
+    expect(sim.control.uiSessions()).toHaveLength(1);
+    await h.roundTrip(2000);
+  });
+
+  it('a drop while an answer streams: same ui_session_id, short form, the rest of the answer on the new socket, ready at its user_turn_start', async () => {
+    const sim = await startSim({ deltaMs: 1 });
+    const h = makeClient(sim, { agentKey: 'firehose' });
+    await h.connect(3000);
+    const uiSessionId = h.status().uiSessionId;
+    expect(uiSessionId).toBeTruthy();
+
+    const sentAt = h.timeline.length;
+    await h.client.send({ type: 'text_input', text: 'stream 3000' });
+    const deltas = () => h.types(sentAt).filter((type) => type === 'text_delta').length;
+    await h.waitUntil(() => deltas() >= 100, 3000, '100 text deltas');
+    expect(sim.control.uiSessions()[0]!.interactionRunning).toBe(true);
+
+    const dropAt = h.timeline.length;
+    expect(sim.control.dropSocket()).toBe(1);
+    await h.waitForState('ready', 10_000, dropAt);
+
+    const after = h.timeline.slice(dropAt);
+    expect(h.states(dropAt)).toEqual(['reconnecting', 'initializing', 'ready']);
+    // what the new socket delivered, up to ready
+    const openedAt = after.findIndex((e) => isState(e, 'initializing'));
+    const readyAt = after.findIndex((e) => isState(e, 'ready'));
+    const onNewSocket = after.slice(openedAt + 1, readyAt).flatMap((e) => (e.kind === 'event' ? [e.event] : []));
+    const types = onNewSocket.map((e) => e.type).filter((type) => type !== 'pong');
+    expect(types[0]).toBe('chat_session_changed'); // the short form (§7.2)
+    expect(types).not.toContain('ui_session_id_changed');
+    expect(types).not.toContain('agent_list');
+    expect(types[1]).toBe('text_delta'); // no user_turn_start: the answer was still running
+    expect(types.filter((type) => type === 'text_delta').length).toBeGreaterThan(10);
+    // ready comes with the interaction's own end
+    expect(types.at(-1)).toBe('user_turn_start');
+    expect(types.indexOf('user_turn_start')).toBe(types.length - 1);
+    const interactionEnd = onNewSocket.filter((e) => e.type === 'interaction').at(-1);
+    expect(interactionEnd).toMatchObject({ type: 'interaction', started: false });
+    expectReadyOnlyAfterUserTurnStart(h);
+
+    expect(h.status().uiSessionId).toBe(uiSessionId);
+    expect(h.spy.sockets).toHaveLength(2);
+    expect(h.spy.param('ui_session_id')).toBe(uiSessionId);
+    const sessions = sim.control.uiSessions();
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]!.uiSessionId).toBe(uiSessionId);
+    expect(sessions[0]!.interactionRunning).toBe(false);
+  });
+
+  it('a half-open socket is detected by the heartbeat: the client reconnects and ends up ready and answering', async () => {
+    const sim = await startSim();
+    const h = makeClient(sim);
+    await h.connect(3000);
+    const uiSessionId = h.status().uiSessionId;
+    const from = h.timeline.length;
+
+    sim.control.halfOpen(true);
+
+    const error = await h.waitForError((e) => e.reason === 'timeout', 2000, from);
+    expect(error.message).toMatch(/pong/i);
+    await h.waitForState('reconnecting', 1000, from);
+    await answering(h, 8000);
+    expect(h.spy.sockets.length).toBeGreaterThanOrEqual(2);
+    expect(h.status().uiSessionId).toBe(uiSessionId);
+    expect(h.spy.param('ui_session_id')).toBe(uiSessionId);
+    expectReadyOnlyAfterUserTurnStart(h);
+  });
+
+  it('a server restart: the client reconnects with the same ui_session_id, gets the full burst again, and is ready', async () => {
+    const sim = await startSim();
+    const h = makeClient(sim);
+    await h.connect(3000);
+    const uiSessionId = h.status().uiSessionId!;
+    const from = h.timeline.length;
+
+    sim.control.restart();
+
+    await h.waitForState('ready', 5000, from);
+    expect(h.states(from)).toEqual(['reconnecting', 'initializing', 'ready']);
+    expect(h.types(from).filter((type) => type !== 'pong')).toEqual([...INIT_BURST]);
+    const named = h.events(from).find((e) => e.type === 'ui_session_id_changed');
+    expect(named).toMatchObject({ ui_session_id: uiSessionId });
+    expect(h.spy.param('ui_session_id')).toBe(uiSessionId);
+    expect(h.status().uiSessionId).toBe(uiSessionId);
+    const sessions = sim.control.uiSessions();
+    expect(sessions.map((s) => s.uiSessionId)).toEqual([uiSessionId]);
+    expect(sessions[0]!.connected).toBe(true);
+    expectReadyOnlyAfterUserTurnStart(h);
+    await h.roundTrip(2000);
+  });
+});
+
+describe('one socket at a time', () => {
+  it('never two live sockets at once across drops, a burst drop, a restart and a half-open socket', async () => {
+    const sim = await startSim();
+    const h = makeClient(sim);
+    await h.connect(3000);
+
+    for (let i = 0; i < 3; i++) {
+      const from = h.timeline.length;
+      sim.control.dropSocket();
+      await h.waitForState('ready', 5000, from);
+    }
+    let from = h.timeline.length;
+    sim.control.dropAtEvent('chat_session_changed');
+    sim.control.dropSocket();
+    await h.waitForState('ready', 5000, from);
+    from = h.timeline.length;
+    sim.control.restart();
+    await h.waitForState('ready', 5000, from);
+    from = h.timeline.length;
+    sim.control.halfOpen(true);
+    await h.waitForState('reconnecting', 2000, from);
+    await answering(h, 8000);
+
+    expect(h.spy.sockets.length).toBeGreaterThanOrEqual(7);
+    expect(h.spy.maxLive).toBe(1);
+    expect(h.spy.sockets.map((s) => s.liveAtCreation).filter((n) => n > 1)).toEqual([]);
+    expect(h.spy.live()).toHaveLength(1);
+  });
+});
