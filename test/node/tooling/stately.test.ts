@@ -3,12 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { authMachine } from '../../../src/machines/auth.machine.js';
 import { clientMachine } from '../../../src/machines/client.machine.js';
 import { connectionMachine } from '../../../src/machines/connection.machine.js';
+import { interactionMachine } from '../../../src/machines/interaction.machine.js';
+import { turnMachine } from '../../../src/machines/turn.machine.js';
 import { statelyFiles } from '../../../scripts/stately.mjs';
 
 const dir = new URL('../../../stately/', import.meta.url);
 
 describe('stately/', () => {
-  const expected = statelyFiles([clientMachine, authMachine, connectionMachine]);
+  const expected = statelyFiles([clientMachine, authMachine, connectionMachine, turnMachine, interactionMachine]);
 
   it('holds exactly the generated files (plus README.md)', () => {
     const present = readdirSync(dir).filter((file) => file !== 'README.md').sort();

@@ -1,0 +1,156 @@
+/**
+ * One interaction (one agent run) of one session id: requested → streaming → done, cancelled,
+ * failed or interrupted. It ends exactly once, on whichever comes first of `interaction
+ * {started:false}`, `user_turn_start`, a cancel, a failure or a connection loss: the server often
+ * skips the first (PROTOCOL.md §5.2, §7.3, §7.4; protocol-notes.md item 4), so every path must end it.
+ *
+ * A sub-session's interaction is its own actor (keyed by its session id). Text deltas are the data
+ * plane: the streaming sub-states change only when the kind of output changes (the transcript
+ * reports edges, never every delta).
+ */
+import { assign, setup } from 'xstate';
+/** A stop reason normalised across vendors (`end_turn` → `stop`, `client_cancel` → `cancelled`, …). */
+export type NormalizedStopReason = 'stop' | 'tool_calls' | 'length' | 'cancelled' | 'content_filter' | 'refusal' | 'pause' | 'error' | 'other';
+
+export interface InteractionInput {
+  readonly sessionId: string;
+  /** True when the client sent the text (a top-level interaction it asked for). */
+  readonly requested: boolean;
+}
+
+export type InteractionOutcome = 'done' | 'cancelled' | 'failed' | 'interrupted';
+
+export interface InteractionOutput {
+  readonly sessionId: string;
+  readonly interactionId: string | null;
+  readonly outcome: InteractionOutcome;
+  readonly stopReason: NormalizedStopReason | null;
+  readonly rawStopReason: string | null;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  /** Why it failed or was interrupted. */
+  readonly reason: string | null;
+}
+
+export type InteractionEvent =
+  | { type: 'server.interactionStarted'; id: string }
+  | { type: 'server.interactionEnded'; id: string }
+  /** The kind of output streaming now changed (from the transcript's edge detection). */
+  | { type: 'stream.kind'; kind: 'text' | 'thought' | 'toolSelection' | 'toolCall' }
+  | { type: 'server.completionEnded'; stopReason: NormalizedStopReason | null; rawStopReason: string | null; inputTokens: number; outputTokens: number }
+  | { type: 'server.userTurnStart' }
+  /** The server confirmed a cancel (`cancelled`); the runtime now winds down. */
+  | { type: 'server.cancelled' }
+  /** A stream failure notice or a runtime error ended the run. */
+  | { type: 'server.failed'; reason: string }
+  /** The connection dropped, or a command pre-empted the run on the server. */
+  | { type: 'interrupted'; reason: string };
+
+interface InteractionContext {
+  readonly outcome: InteractionOutcome | null;
+  readonly sessionId: string;
+  readonly interactionId: string | null;
+  readonly cancelRequested: boolean;
+  readonly stopReason: NormalizedStopReason | null;
+  readonly rawStopReason: string | null;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly reason: string | null;
+}
+
+export const interactionMachine = setup({
+  types: {
+    input: {} as InteractionInput,
+    context: {} as InteractionContext,
+    events: {} as InteractionEvent,
+    output: {} as InteractionOutput,
+  },
+  guards: {
+    wasCancelled: ({ context }) => context.cancelRequested,
+    isKind: ({ event }, params: { kind: 'text' | 'thought' | 'toolSelection' | 'toolCall' }) => event.type === 'stream.kind' && event.kind === params.kind,
+    isThisInteraction: ({ context, event }) =>
+      event.type === 'server.interactionEnded' && (context.interactionId === null || context.interactionId === event.id),
+  },
+  actions: {
+    assignId: assign(({ event }) => (event.type === 'server.interactionStarted' ? { interactionId: event.id } : {})),
+    assignCompletion: assign(({ context, event }) =>
+      event.type === 'server.completionEnded'
+        ? {
+            stopReason: event.stopReason,
+            rawStopReason: event.rawStopReason,
+            inputTokens: context.inputTokens + event.inputTokens,
+            outputTokens: context.outputTokens + event.outputTokens,
+          }
+        : {},
+    ),
+    markCancelRequested: assign({ cancelRequested: true }),
+    assignReason: assign(({ event }) => ('reason' in event ? { reason: event.reason } : {})),
+    settle: assign((_, params: { outcome: InteractionOutcome }) => ({ outcome: params.outcome })),
+  },
+}).createMachine({
+  id: 'interaction',
+  context: ({ input }) => ({
+    outcome: null,
+    sessionId: input.sessionId,
+    interactionId: null,
+    cancelRequested: false,
+    stopReason: null,
+    rawStopReason: null,
+    inputTokens: 0,
+    outputTokens: 0,
+    reason: null,
+  }),
+  initial: 'requested',
+  on: {
+    'server.completionEnded': { actions: 'assignCompletion' },
+    'server.cancelled': { actions: 'markCancelRequested' },
+    'server.failed': { target: '.failed', actions: 'assignReason' },
+    'interrupted': { target: '.interrupted', actions: 'assignReason' },
+    'server.userTurnStart': [{ guard: 'wasCancelled', target: '.cancelled' }, { target: '.done' }],
+    'server.interactionEnded': [
+      { guard: 'wasCancelled', target: '.cancelled' },
+      { guard: 'isThisInteraction', target: '.done' },
+    ],
+  },
+  states: {
+    requested: {
+      description: 'Sent (or announced), waiting for `interaction {started:true}`.',
+      on: { 'server.interactionStarted': { target: 'streaming', actions: 'assignId' } },
+    },
+    streaming: {
+      initial: 'waiting',
+      on: {
+        'stream.kind': [
+          { guard: { type: 'isKind', params: { kind: 'text' } }, target: '.text' },
+          { guard: { type: 'isKind', params: { kind: 'thought' } }, target: '.thought' },
+          { guard: { type: 'isKind', params: { kind: 'toolSelection' } }, target: '.toolSelection' },
+          { target: '.toolCall' },
+        ],
+      },
+      states: {
+        waiting: {},
+        text: {},
+        thought: {},
+        toolSelection: {},
+        toolCall: {},
+      },
+    },
+    done: { type: 'final', entry: { type: 'settle', params: { outcome: 'done' } } },
+    cancelled: { type: 'final', entry: { type: 'settle', params: { outcome: 'cancelled' } } },
+    failed: { type: 'final', entry: { type: 'settle', params: { outcome: 'failed' } } },
+    interrupted: { type: 'final', entry: { type: 'settle', params: { outcome: 'interrupted' } } },
+  },
+  output: ({ context }) => {
+    const outcome = context.outcome ?? 'done';
+    return {
+      sessionId: context.sessionId,
+      interactionId: context.interactionId,
+      outcome,
+      stopReason: outcome === 'cancelled' ? 'cancelled' : context.stopReason,
+      rawStopReason: context.rawStopReason,
+      inputTokens: context.inputTokens,
+      outputTokens: context.outputTokens,
+      reason: context.reason,
+    };
+  },
+});
