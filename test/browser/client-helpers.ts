@@ -1,9 +1,11 @@
 /**
  * Helpers of the client browser tests: a recorder that keeps every value an observable emits and
- * waits for one with an explicit timeout, and the fault-injection calls to the control endpoint that
- * global-setup.ts runs next to the simulator.
+ * waits for one with an explicit timeout, a timeline of a client (connection states and server events
+ * in one order), and the calls to the control endpoint that global-setup.ts runs next to the
+ * simulators (faults, tokens, the UI sessions a simulator holds).
  */
-import type { Observable, Subscription } from 'rxjs';
+import { distinctUntilChanged, map, merge, type Observable, type Subscription } from 'rxjs';
+import type { ConnectionState, ConnectionStatus, RealtimeClient, ServerEvent } from '../../src/index.js';
 
 export const WAIT_MS = 5_000;
 
@@ -124,12 +126,36 @@ export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Prom
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** A fault of the control endpoint (global-setup.ts). */
-export type Fault = 'drop' | 'malformed' | 'restart';
+/**
+ * The simulators of global-setup.ts: `main` (client.test.ts), `faults` and `paced` (`deltaMs: 5`)
+ * (client-faults.test.ts). The control endpoint picks one with `?sim=`.
+ */
+export type SimName = 'main' | 'faults' | 'paced';
 
-/** `POST /drop`, `/malformed` or `/restart` on the control endpoint; resolves with its JSON answer. */
-export async function injectFault(controlUrl: string, fault: Fault, body: { uiSessionId?: string; data?: string } = {}): Promise<Record<string, unknown>> {
-  const response = await fetch(`${controlUrl}/${fault}`, {
+/** A fault of the control endpoint (global-setup.ts). */
+export type Fault = 'drop' | 'malformed' | 'restart' | 'drop-at-event' | 'half-open' | 'clear-faults';
+
+/** The JSON body of a fault: `uiSessionId` targets one UI session (default: all of them). */
+export interface FaultBody {
+  readonly uiSessionId?: string;
+  /** `/malformed`: the text to send. */
+  readonly data?: string;
+  /** `/drop-at-event`: the server event type at which the socket is killed. */
+  readonly type?: string;
+  /** `/half-open`: on (default) or healed. */
+  readonly on?: boolean;
+}
+
+function controlAddress(controlUrl: string, path: string, sim: SimName | undefined, query: Record<string, string> = {}): string {
+  const url = new URL(path, controlUrl);
+  if (sim !== undefined) url.searchParams.set('sim', sim);
+  for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+  return url.href;
+}
+
+/** `POST` to the control endpoint; resolves with its JSON answer, rejects on an HTTP error. */
+async function controlPost(controlUrl: string, path: string, { sim, query, body = {} }: { sim?: SimName; query?: Record<string, string>; body?: object } = {}): Promise<Record<string, unknown>> {
+  const response = await fetch(controlAddress(controlUrl, path, sim, query), {
     method: 'POST',
     // a JSON content type makes the browser send a CORS preflight first: the endpoint must answer it
     headers: { 'content-type': 'application/json' },
@@ -137,8 +163,41 @@ export async function injectFault(controlUrl: string, fault: Fault, body: { uiSe
     signal: AbortSignal.timeout(WAIT_MS),
   });
   const answer = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`POST /${fault} failed: HTTP ${response.status} ${JSON.stringify(answer)}`);
+  if (!response.ok) throw new Error(`POST ${path}${sim ? `?sim=${sim}` : ''} failed: HTTP ${response.status} ${JSON.stringify(answer)}`);
   return answer;
+}
+
+/**
+ * `POST /drop`, `/malformed`, `/restart`, `/drop-at-event`, `/half-open` or `/clear-faults` on the
+ * control endpoint, for the simulator `sim` (default `main`); resolves with its JSON answer.
+ */
+export function injectFault(controlUrl: string, fault: Fault, body: FaultBody = {}, { sim }: { sim?: SimName } = {}): Promise<Record<string, unknown>> {
+  return controlPost(controlUrl, `/${fault}`, { sim, body });
+}
+
+/** `POST /token`: a token the simulator `sim` issued for `user` (default `admin`), living `ttlMs`. */
+export async function issueToken(controlUrl: string, { sim, ttlMs, user }: { sim?: SimName; ttlMs?: number; user?: string } = {}): Promise<string> {
+  const query: Record<string, string> = {};
+  if (ttlMs !== undefined) query.ttl = String(ttlMs);
+  if (user !== undefined) query.user = user;
+  const answer = await controlPost(controlUrl, '/token', { sim, query });
+  if (typeof answer.token !== 'string') throw new Error(`POST /token answered ${JSON.stringify(answer)}`);
+  return answer.token;
+}
+
+/** `POST /fail-refresh`: `refresh_token` of the simulator `sim` fails with `status` from now on (`'off'` restores it). */
+export async function failRefresh(controlUrl: string, status: number | 'off', { sim }: { sim?: SimName } = {}): Promise<void> {
+  await controlPost(controlUrl, '/fail-refresh', { sim, query: { status: String(status) } });
+}
+
+/** The `exp` claim of a JWT, in ms since the epoch. */
+export function tokenExpiry(token: string): number {
+  const payload = token.split('.')[1];
+  if (payload === undefined) throw new Error(`not a JWT: ${token}`);
+  const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(payload.length / 4) * 4, '='));
+  const claims = JSON.parse(json) as { exp?: unknown };
+  if (typeof claims.exp !== 'number') throw new Error(`the JWT has no numeric exp: ${json}`);
+  return claims.exp * 1000;
 }
 
 /** A UI session as the simulator holds it (`GET /sessions`). */
@@ -150,15 +209,15 @@ export interface SimSession {
   readonly interactionRunning: boolean;
 }
 
-/** `GET /sessions` on the control endpoint. */
-export async function simSessions(controlUrl: string): Promise<SimSession[]> {
-  const response = await fetch(`${controlUrl}/sessions`, { signal: AbortSignal.timeout(WAIT_MS) });
+/** `GET /sessions` on the control endpoint, for the simulator `sim` (default `main`). */
+export async function simSessions(controlUrl: string, sim?: SimName): Promise<SimSession[]> {
+  const response = await fetch(controlAddress(controlUrl, '/sessions', sim), { signal: AbortSignal.timeout(WAIT_MS) });
   if (!response.ok) throw new Error(`GET /sessions failed: HTTP ${response.status}`);
   return ((await response.json()) as { sessions: SimSession[] }).sessions;
 }
 
 /**
- * Asks the simulator until `check` holds for the UI session `uiSessionId` (the server side changes
+ * Asks the simulator (`sim`, default `main`) until `check` holds for the UI session `uiSessionId` (the server side changes
  * asynchronously: it sees a close only when the TCP connection ends). Rejects after `timeoutMs`.
  */
 export async function untilSimSession(
@@ -167,13 +226,32 @@ export async function untilSimSession(
   check: (session: SimSession | undefined) => boolean,
   what: string,
   timeoutMs = WAIT_MS,
+  sim?: SimName,
 ): Promise<SimSession | undefined> {
   const deadline = performance.now() + timeoutMs;
   let session: SimSession | undefined;
   for (;;) {
-    session = (await simSessions(controlUrl)).find((s) => s.uiSessionId === uiSessionId);
+    session = (await simSessions(controlUrl, sim)).find((s) => s.uiSessionId === uiSessionId);
     if (check(session)) return session;
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the simulator holds ${JSON.stringify(session)}`);
     await new Promise<void>((resolve) => setTimeout(resolve, 20)); // poll interval, bounded by the deadline
   }
+}
+
+/** One entry of a client's timeline: a change of connection state, or a server event. */
+export type TimelineEntry =
+  | { readonly kind: 'state'; readonly state: ConnectionState; readonly status: ConnectionStatus }
+  | { readonly kind: 'event'; readonly event: ServerEvent };
+
+/**
+ * Records connection state changes and server events of `client` in the one order the client emitted
+ * them (to check, e.g., that `ready` comes right after a `user_turn_start`).
+ */
+export function clientTimeline(client: RealtimeClient): Recorder<TimelineEntry> {
+  const states = client.connection$.pipe(
+    distinctUntilChanged((a, b) => a.state === b.state),
+    map((status): TimelineEntry => ({ kind: 'state', state: status.state, status })),
+  );
+  const events = client.events$.pipe(map((event): TimelineEntry => ({ kind: 'event', event })));
+  return new Recorder<TimelineEntry>(merge(states, events), (entry) => (entry.kind === 'state' ? `[${entry.state}]` : entry.event.type));
 }

@@ -3,12 +3,27 @@
  *
  * - a real `ws` server on 127.0.0.1 that streams every server fixture to whoever connects to
  *   /fixtures, then a binary PCM16 frame, then closes (codec.test.ts);
- * - the simulator (`createSimulator`), whose API base is provided as `simHttpUrl` (client.test.ts);
+ * - three simulators (`createSimulator`), so that a fault one test file injects never reaches
+ *   another file's clients (browser test files may run at the same time):
+ *   - `main` (`deltaMs: 0`), API base provided as `simHttpUrl` (client.test.ts);
+ *   - `faults` (`deltaMs: 0`), provided as `simFaultsHttpUrl` (client-faults.test.ts: faults armed
+ *     before a UI session exists, a refresh failure, tokens);
+ *   - `paced` (`deltaMs: 5`, streamed deltas are paced), provided as `simPacedHttpUrl`
+ *     (client-faults.test.ts: a drop while an answer streams);
  * - a tiny control endpoint on 127.0.0.1 (provided as `simControlUrl`) through which a browser test
- *   injects faults into that simulator: `POST /drop`, `POST /malformed`, `POST /restart`, and
- *   `GET /sessions` to look at the UI sessions the simulator holds. `/drop` and `/malformed` accept
- *   an optional JSON body `{ "uiSessionId": "…" }` to target one UI session (default: all of them).
- *   Every answer allows any origin (CORS), and OPTIONS preflights are answered.
+ *   injects faults into a simulator. The query parameter `?sim=main|faults|paced` picks the simulator
+ *   (default `main`). Routes:
+ *   - `GET /sessions`: the UI sessions the simulator holds;
+ *   - `POST /drop`, `POST /malformed` (body `data`: the text to send), `POST /restart`;
+ *   - `POST /drop-at-event` (body `type`): kill the socket about to send the next event of that type
+ *     (armed until it fires, so it also applies to a socket that connects later);
+ *   - `POST /half-open` (body `on`, default true): the socket stays open but nothing is read or sent;
+ *   - `POST /token?ttl=MS&user=NAME` → `{ token }`: a token issued by the simulator (default user `admin`);
+ *   - `POST /fail-refresh?status=401` (`status=off` restores it): `refresh_token` fails with that status;
+ *   - `POST /clear-faults`: undo every fault (half-open, pending drops, refresh failure, …).
+ *   `/drop`, `/malformed`, `/drop-at-event` and `/half-open` accept `"uiSessionId": "…"` in their JSON
+ *   body to target one UI session (default: all of them). Every answer allows any origin (CORS), and
+ *   OPTIONS preflights are answered.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -16,7 +31,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { WebSocketServer } from 'ws';
-import { createSimulator, type SocketTarget } from '../../src/sim/index.js';
+import { createSimulator, type Simulator, type SocketTarget } from '../../src/sim/index.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,7 +39,14 @@ declare module 'vitest' {
     fixtureTypes: string[];
     /** The simulator's API base, e.g. `http://127.0.0.1:41234`. */
     simHttpUrl: string;
-    /** The fault-injection endpoint, e.g. `http://127.0.0.1:41235` (POST /drop, /malformed, /restart; GET /sessions). */
+    /** The API base of the `faults` simulator (`deltaMs: 0`; only client-faults.test.ts uses it). */
+    simFaultsHttpUrl: string;
+    /** The API base of the `paced` simulator (`deltaMs: 5`; only client-faults.test.ts uses it). */
+    simPacedHttpUrl: string;
+    /**
+     * The fault-injection endpoint, e.g. `http://127.0.0.1:41235`; `?sim=main|faults|paced` picks the
+     * simulator (see the routes at the top of global-setup.ts).
+     */
     simControlUrl: string;
   }
 }
@@ -52,6 +74,10 @@ function answer(res: ServerResponse, status: number, body?: unknown): void {
   res.writeHead(status, { ...CORS_HEADERS, ...(body === undefined ? {} : { 'content-type': 'application/json' }) });
   res.end(body === undefined ? undefined : JSON.stringify(body));
 }
+
+/** The simulators, by the name the control endpoint's `?sim=` takes. */
+const SIM_NAMES = ['main', 'faults', 'paced'] as const;
+type SimName = (typeof SIM_NAMES)[number];
 
 function targetOf(body: Record<string, unknown>): SocketTarget | undefined {
   const id = body.uiSessionId;
@@ -81,16 +107,24 @@ export default async function setup(project: TestProject) {
   project.provide('wsPort', (wss.address() as AddressInfo).port);
   project.provide('fixtureTypes', frames.map((f) => f.type));
 
-  // ------------------------------------------------------------------ simulator (client.test.ts)
-  const sim = await createSimulator({ deltaMs: 0 });
+  // ------------------------------------------------------------------ simulators
+  const sims: Record<SimName, Simulator> = {
+    main: await createSimulator({ deltaMs: 0 }), // client.test.ts
+    faults: await createSimulator({ deltaMs: 0 }), // client-faults.test.ts
+    paced: await createSimulator({ deltaMs: 5 }), // client-faults.test.ts: an answer that takes a while
+  };
 
   const control = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://control').pathname;
+    const url = new URL(req.url ?? '/', 'http://control');
+    const path = url.pathname;
     if (req.method === 'OPTIONS') {
       res.setHeader('access-control-allow-headers', req.headers['access-control-request-headers'] ?? '*');
       return answer(res, 204);
     }
     const handle = async (): Promise<void> => {
+      const name = url.searchParams.get('sim') ?? 'main';
+      if (!(SIM_NAMES as readonly string[]).includes(name)) return answer(res, 400, { error: `unknown simulator "${name}" (one of ${SIM_NAMES.join(', ')})` });
+      const sim = sims[name as SimName];
       if (req.method === 'GET' && path === '/sessions') return answer(res, 200, { sessions: sim.control.uiSessions() });
       if (req.method !== 'POST') return answer(res, 405, { error: `${req.method} ${path} is not supported` });
       const body = await readJson(req);
@@ -106,6 +140,39 @@ export default async function setup(project: TestProject) {
         case '/restart':
           sim.control.restart();
           return answer(res, 200, { restarted: true });
+        case '/drop-at-event': {
+          const type = body.type;
+          if (typeof type !== 'string' || type === '') throw new Error('type must be a non-empty string (a server event type)');
+          sim.control.dropAtEvent(type, targetOf(body));
+          return answer(res, 200, { armed: type });
+        }
+        case '/half-open': {
+          const on = body.on ?? true;
+          if (typeof on !== 'boolean') throw new Error('on must be a boolean');
+          sim.control.halfOpen(on, targetOf(body));
+          return answer(res, 200, { halfOpen: on });
+        }
+        case '/token': {
+          const ttlText = url.searchParams.get('ttl');
+          const ttl = ttlText === null ? undefined : Number(ttlText);
+          if (ttl !== undefined && !(Number.isFinite(ttl) && ttl > 0)) throw new Error('ttl must be a positive number of milliseconds');
+          return answer(res, 200, { token: sim.control.issueToken(url.searchParams.get('user') ?? 'admin', ttl) });
+        }
+        case '/fail-refresh': {
+          const statusText = url.searchParams.get('status') ?? '401';
+          if (statusText === 'off') {
+            sim.control.failRefresh(false);
+            return answer(res, 200, { failRefresh: false });
+          }
+          const status = Number(statusText);
+          if (!Number.isInteger(status) || status < 400 || status > 599) throw new Error('status must be an HTTP error status (400–599) or "off"');
+          const detail = url.searchParams.get('detail') ?? undefined;
+          sim.control.failRefresh(status, detail);
+          return answer(res, 200, { failRefresh: status });
+        }
+        case '/clear-faults':
+          sim.control.clearFaults();
+          return answer(res, 200, { cleared: true });
         default:
           return answer(res, 404, { error: `no route ${path}` });
       }
@@ -122,7 +189,9 @@ export default async function setup(project: TestProject) {
       resolve();
     });
   });
-  project.provide('simHttpUrl', sim.httpUrl);
+  project.provide('simHttpUrl', sims.main.httpUrl);
+  project.provide('simFaultsHttpUrl', sims.faults.httpUrl);
+  project.provide('simPacedHttpUrl', sims.paced.httpUrl);
   project.provide('simControlUrl', `http://127.0.0.1:${(control.address() as AddressInfo).port}`);
 
   return async () => {
@@ -130,7 +199,7 @@ export default async function setup(project: TestProject) {
       control.close(() => resolve());
       control.closeAllConnections();
     });
-    await sim.close();
+    await Promise.all(Object.values(sims).map((sim) => sim.close()));
     for (const client of wss.clients) client.terminate();
     await new Promise<void>((resolve) => wss.close(() => resolve()));
   };
