@@ -1,17 +1,7 @@
 // Deterministic realistic `text_delta` frames, shaped as the server sends them
 // (reference-sdk.md §6.1): ~180 bytes, ~12 % special tokens.
 
-/** Small seeded PRNG (mulberry32). */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createRandom as prng } from '../dist/sim/random.js';
 
 const WORDS = (
   'the connection agent stream session answer token model server client protocol message delta ' +

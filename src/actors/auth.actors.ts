@@ -55,61 +55,63 @@ export function createAuthActors(deps: AuthActorDependencies) {
     const expiresAt = tokenExpiry(token);
     return expiresAt === undefined || expiresAt - deps.skewMs > deps.now();
   };
-  const keep = async (token: string, heygenToken: string | null): Promise<TokenInfo> => {
+  /** Writes the token, unless the machine abandoned this call meanwhile (its actor was stopped). */
+  const keep = async (signal: AbortSignal, token: string, heygenToken: string | null): Promise<TokenInfo> => {
+    if (signal.aborted) throw fail(false, 'abandoned');
     vault.token = token;
     vault.heygenToken = heygenToken;
     await auth.storage?.set(token);
     return { expiresAt: tokenExpiry(token) ?? null, obtainedAt: deps.now() };
   };
-  const request = async (route: 'login' | 'refresh_token', init: RequestInit): Promise<Response> => {
+  const request = async (route: 'login' | 'refresh_token', init: RequestInit, signal: AbortSignal): Promise<Response> => {
     try {
-      return await deps.fetch(apiUrl(deps.apiBase, route), init);
+      return await deps.fetch(apiUrl(deps.apiBase, route), { ...init, signal });
     } catch (error) {
       throw fail(false, `Could not reach ${route === 'login' ? 'the login route' : 'the refresh route'}: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
 
   return {
-    loadToken: fromPromise<TokenInfo | null>(async () => {
+    loadToken: fromPromise<TokenInfo | null>(async ({ signal }) => {
       const stored = (await auth.storage?.get()) ?? null;
-      if (usable(stored)) return keep(stored, vault.heygenToken);
-      if (auth.kind === 'token' && usable(auth.token)) return keep(auth.token, null);
+      if (usable(stored)) return keep(signal, stored, vault.heygenToken);
+      if (auth.kind === 'token' && usable(auth.token)) return keep(signal, auth.token, null);
       return null;
     }),
 
-    login: fromPromise<TokenInfo>(async () => {
+    login: fromPromise<TokenInfo>(async ({ signal }) => {
       if (auth.kind !== 'credentials') throw fail(true, 'No credentials to log in with');
       const response = await request('login', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ username: auth.username, password: auth.password }),
-      });
+      }, signal);
       if (response.status === 401 || response.status === 422) throw fail(true, `Login refused: ${await detailOf(response)}`);
       if (!response.ok) throw fail(false, `Login failed: HTTP ${response.status} ${await detailOf(response)}`);
       const body = v.safeParse(loginResponseSchema, await response.json().catch(() => null));
       if (!body.success) throw fail(false, 'Login answered with an unexpected body');
-      vault.loginUiSessionId = body.output.ui_session_id ?? null;
-      return keep(body.output.agent_c_token, body.output.heygen_token ?? null);
+      if (!signal.aborted) vault.loginUiSessionId = body.output.ui_session_id ?? null;
+      return keep(signal, body.output.agent_c_token, body.output.heygen_token ?? null);
     }),
 
-    refresh: fromPromise<TokenInfo>(async () => {
-      if (auth.kind === 'getToken') return provide();
+    refresh: fromPromise<TokenInfo>(async ({ signal }) => {
+      if (auth.kind === 'getToken') return provide(signal);
       if (!vault.token) throw fail(true, 'No token to refresh');
-      const response = await request('refresh_token', { headers: { authorization: `Bearer ${vault.token}` } });
+      const response = await request('refresh_token', { headers: { authorization: `Bearer ${vault.token}` } }, signal);
       if (response.status === 401) {
-        await auth.storage?.clear();
+        if (!signal.aborted) await auth.storage?.clear();
         throw fail(true, `Refresh refused: ${await detailOf(response)}`);
       }
       if (!response.ok) throw fail(false, `Refresh failed: HTTP ${response.status} ${await detailOf(response)}`);
       const body = v.safeParse(refreshResponseSchema, await response.json().catch(() => null));
       if (!body.success) throw fail(false, 'Refresh answered with an unexpected body');
-      return keep(body.output.agent_c_token, body.output.heygen_token ?? null);
+      return keep(signal, body.output.agent_c_token, body.output.heygen_token ?? null);
     }),
 
-    provideToken: fromPromise<TokenInfo>(() => provide()),
+    provideToken: fromPromise<TokenInfo>(({ signal }) => provide(signal)),
   };
 
-  async function provide(): Promise<TokenInfo> {
+  async function provide(signal: AbortSignal): Promise<TokenInfo> {
     if (auth.kind !== 'getToken') throw fail(true, 'No token provider');
     let token: unknown;
     try {
@@ -119,6 +121,6 @@ export function createAuthActors(deps: AuthActorDependencies) {
     }
     if (typeof token !== 'string' || token === '') throw fail(true, 'The token provider returned no token');
     if (!usable(token)) throw fail(true, 'The token provider returned an expired token');
-    return keep(token, null);
+    return keep(signal, token, null);
   }
 }

@@ -2,15 +2,15 @@
  * Seeded randomness, so a simulator run is reproducible: ids, scripted text, jitter.
  */
 
-/** A small fast PRNG (mulberry32): returns floats in [0, 1). */
+import { stepRandom } from '../machines/seeded.js';
+
+/** A seeded PRNG (the same mulberry32 step the machines use): returns floats in [0, 1). */
 export function createRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    const next = stepRandom(state);
+    state = next.seed;
+    return next.value;
   };
 }
 
