@@ -7,8 +7,8 @@ import { createActor, waitFor, type ActorRefFrom, type SnapshotFrom } from 'xsta
 import { createAuthActors, type TokenVault } from './actors/auth.actors.js';
 import { createDataPlane, snapshots, type Catalog } from './actors/rx.js';
 import { createSocketActor } from './actors/socket.actor.js';
+import { createTokenGetter } from './actors/token.js';
 import { ClientError } from './errors.js';
-import { isTokenValid } from './machines/auth.logic.js';
 import { authMachine } from './machines/auth.machine.js';
 import { clientMachine } from './machines/client.machine.js';
 import { connectionMachine } from './machines/connection.machine.js';
@@ -120,16 +120,14 @@ export function createClient(options: ClientOptions): RealtimeClient {
   const skewMs = Math.min(5_000, Math.floor(resolved.auth.refreshBufferMs / 2));
 
   /** A currently valid token for the next connection attempt (never an expired one). */
-  async function getToken(): Promise<string> {
-    const usable = () => vault.token !== null && isTokenValid(vault.token, now(), skewMs);
-    if (usable()) return vault.token!;
-    if (vault.token !== null) root.send({ type: 'token.expired' });
-    const settled = await waitFor(auth(), (s) => (s.matches('valid') && usable()) || s.matches('authRequired') || s.matches('loggedOut'), {
-      timeout: resolved.connectionTimeout,
-    }).catch(() => undefined);
-    if (settled?.matches('valid') && usable()) return vault.token!;
-    throw new ClientError('auth_required', settled?.context.lastError?.message ?? 'No valid token: log in again');
-  }
+  const getToken = createTokenGetter({
+    vault,
+    auth,
+    reportExpired: () => root.send({ type: 'token.expired' }),
+    now,
+    skewMs,
+    timeoutMs: resolved.connectionTimeout,
+  });
 
   const authActors = createAuthActors({ apiBase: resolved.url, fetch: fetchImpl!, auth: resolved.auth, vault, now, skewMs });
   const sockets = createSocketActor({ apiBase: resolved.url, getToken, WebSocket: resolved.WebSocket, sink: data.sink });

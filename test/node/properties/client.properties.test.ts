@@ -19,7 +19,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createActor, fromCallback, fromPromise, waitFor, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { createActor, fromCallback, fromPromise, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { createTokenGetter } from '../../../src/actors/token.js';
 import { createAuthActors, type TokenVault } from '../../../src/actors/auth.actors.js';
 import type { SocketCommand, SocketEvent, SocketInput } from '../../../src/actors/socket.actor.js';
 import { isTokenValid, tokenExpiry } from '../../../src/machines/auth.logic.js';
@@ -206,23 +207,21 @@ function makeWorld(setup: Setup, options: Options) {
   }
 
   /**
-   * src/client.ts `getToken` on the simulated clock. The real one gives up after `connectionTimeout`
-   * of real time; here the connection machine's own `connectionTimeout` (simulated) ends the attempt.
+   * The client's own getter (src/actors/token.ts) on the simulated clock. The real client gives up
+   * after `connectionTimeout` of real time; here the connection machine's own `connectionTimeout`
+   * (simulated) ends the attempt, so the getter waits without a timeout.
    */
-  async function getToken(): Promise<string> {
-    const usable = () => vault.token !== null && isTokenValid(vault.token, clock.now(), skewMs);
-    if (usable()) return vault.token!;
-    if (vault.token !== null) {
+  const getToken = createTokenGetter({
+    vault,
+    auth,
+    reportExpired: () => {
       const before = auth().getSnapshot();
       root.send({ type: 'token.expired' });
       checkReaction(before, auth().getSnapshot());
-    }
-    const settled = await waitFor(auth(), (s) => (s.matches('valid') && usable()) || s.matches('authRequired') || s.matches('loggedOut')).catch(
-      () => undefined,
-    );
-    if (settled?.matches('valid') && usable()) return vault.token!;
-    throw new Error(settled?.context.lastError?.message ?? 'No valid token: log in again');
-  }
+    },
+    now: () => clock.now(),
+    skewMs,
+  });
 
   const live = () => sockets.filter((s) => s.stoppedAt === null);
 
