@@ -25,19 +25,8 @@ import {
   type SimName,
   type TimelineEntry,
 } from './client-helpers.js';
+import { INIT_BURST } from '../helpers/sequences.js';
 
-/** The initialization burst of a new UI session, in order (PROTOCOL.md §7.1 steps 2–10). */
-const INIT_BURST = [
-  'ui_session_id_changed',
-  'chat_user_data',
-  'avatar_list',
-  'voice_list',
-  'agent_list',
-  'tool_catalog',
-  'chat_session_changed',
-  'render_media',
-  'user_turn_start',
-] as const;
 
 const CREDENTIALS = { username: 'admin', password: 'changeme' } as const;
 /** Short timings, so that every failure mode shows within a second or two. */

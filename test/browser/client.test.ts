@@ -13,19 +13,8 @@ import {
   type ServerEvent,
 } from '../../src/index.js';
 import { injectFault, Recorder, untilSimSession, WAIT_MS, within } from './client-helpers.js';
+import { INIT_BURST } from '../helpers/sequences.js';
 
-/** The initialization burst of a new UI session, in order (PROTOCOL.md §7.1 steps 2–10). */
-const INIT_BURST = [
-  'ui_session_id_changed',
-  'chat_user_data',
-  'avatar_list',
-  'voice_list',
-  'agent_list',
-  'tool_catalog',
-  'chat_session_changed',
-  'render_media',
-  'user_turn_start',
-] as const;
 /** The short form a reconnect to a UI session the server still holds gets (PROTOCOL.md §7.2). */
 const SHORT_FORM = ['chat_session_changed', 'user_turn_start'] as const;
 

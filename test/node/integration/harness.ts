@@ -292,16 +292,6 @@ export function tokenExpiry(token: string): number {
   return claims.exp * 1000;
 }
 
-export const INIT_BURST = [
-  'ui_session_id_changed',
-  'chat_user_data',
-  'avatar_list',
-  'voice_list',
-  'agent_list',
-  'tool_catalog',
-  'chat_session_changed',
-  'render_media',
-  'user_turn_start',
-] as const;
+export { INIT_BURST } from '../../helpers/sequences.js';
 
 export { CLOSED, CONNECTING, OPEN };

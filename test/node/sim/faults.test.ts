@@ -16,6 +16,7 @@ import {
   useSimulators,
   waitDetached,
 } from './harness.js';
+import { INIT_BURST } from '../../helpers/sequences.js';
 
 useSimulators();
 
@@ -170,17 +171,7 @@ describe.each(PROFILES)('faults (profile %s)', (profile) => {
       expect(sim.control.uiSessions()).toStrictEqual([]);
       const again = await connect(sim, { token, uiSessionId });
       const burst = await again.until('user_turn_start');
-      expect(burst.map((e) => e.type)).toStrictEqual([
-        'ui_session_id_changed',
-        'chat_user_data',
-        'avatar_list',
-        'voice_list',
-        'agent_list',
-        'tool_catalog',
-        'chat_session_changed',
-        'render_media',
-        'user_turn_start',
-      ]);
+      expect(burst.map((e) => e.type)).toStrictEqual([...INIT_BURST]);
       expect(burst[0]?.ui_session_id).toBe(uiSessionId);
       again.send({ type: 'get_user_sessions' });
       const list = await again.next('get_user_sessions_response');

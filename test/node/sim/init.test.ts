@@ -5,20 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { connect, login, type Ev } from '../../helpers/sim-client.js';
 import { PROFILES, connectReady, interact, kinds, loginAndConnect, startSim, useSimulators, waitDetached } from './harness.js';
+import { INIT_BURST } from '../../helpers/sequences.js';
 
 useSimulators();
 
-const BURST = [
-  'ui_session_id_changed',
-  'chat_user_data',
-  'avatar_list',
-  'voice_list',
-  'agent_list',
-  'tool_catalog',
-  'chat_session_changed',
-  'render_media',
-  'user_turn_start',
-];
+const BURST = INIT_BURST;
 
 function find(events: readonly Ev[], type: string): Ev {
   const event = events.find((e) => e.type === type);
