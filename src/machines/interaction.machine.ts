@@ -9,8 +9,7 @@
  * reports edges, never every delta).
  */
 import { assign, setup } from 'xstate';
-/** A stop reason normalised across vendors (`end_turn` → `stop`, `client_cancel` → `cancelled`, …). */
-export type NormalizedStopReason = 'stop' | 'tool_calls' | 'length' | 'cancelled' | 'content_filter' | 'refusal' | 'pause' | 'error' | 'other';
+import type { NormalizedStopReason } from '../transcript.logic.js';
 
 export interface InteractionInput {
   readonly sessionId: string;

@@ -4,7 +4,7 @@
  * background, and applies the pre-emption rule and the routing filter (PROTOCOL.md §1.5, §1.6).
  */
 import { agentCatalog, agentConfig, AVATARS, findAgent, sessionTools, TOOL_CATALOG, TOOLSET_NAMES, VOICES, type AgentDefinition } from './catalog.js';
-import { pyJson } from './pyjson.js';
+import { pyJson, pyString } from './pyjson.js';
 import { HardCancel, runInteraction, RuntimeCrash, type RuntimeHost } from './runtime.js';
 import { planFor } from './scripts.js';
 import type { SimSocket } from './socket.js';
@@ -146,6 +146,23 @@ export class Bridge {
       if (event.session_id !== current && event.user_session_id !== current) return;
     }
     this.socket?.sendText(pyJson(event), event.type as string);
+  }
+
+  /** Serialised frame text around a delta's content, per type, role and envelope. */
+  private readonly deltaFrames = new Map<string, readonly [prefix: string, suffix: string]>();
+
+  /** Sends a streamed delta; byte for byte what `sendEvent` would send, with the constant parts cached. */
+  sendDelta(type: string, role: string, envelope: { session_id: string; parent_session_id: string | null; user_session_id: string }, content: string): void {
+    const current = this.chat.sessionId;
+    if (envelope.session_id !== current && envelope.user_session_id !== current) return; // routing filter (§1.6)
+    const key = `${type}\u0000${role}\u0000${envelope.session_id}\u0000${envelope.parent_session_id}\u0000${envelope.user_session_id}`;
+    let frame = this.deltaFrames.get(key);
+    if (!frame) {
+      const prefix = pyJson({ type, session_id: envelope.session_id, role, parent_session_id: envelope.parent_session_id, user_session_id: envelope.user_session_id, content: '' }).slice(0, -3);
+      frame = [prefix, ', "format": "markdown"}'];
+      this.deltaFrames.set(key, frame);
+    }
+    this.socket?.sendText(`${frame[0]}${pyString(content)}${frame[1]}`, type);
   }
 
   private systemMessage(content: string, severity: 'info' | 'warning' | 'error'): void {
@@ -393,6 +410,7 @@ export class Bridge {
     const bridge = this;
     return {
       emit: (event) => bridge.sendEvent(event),
+      emitDelta: (type, role, envelope, content) => bridge.sendDelta(type, role, envelope, content),
       async pace(delta) {
         if (signal.aborted) throw new HardCancel();
         if (delta && bridge.ctx.deltaMs > 0) {

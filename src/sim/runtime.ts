@@ -10,6 +10,8 @@ import { FIREHOSE_TOKENS, splitDeltas, TEXT_BATCH, type RoundPlan, type ToolPlan
 export interface RuntimeHost {
   /** Sends an event (routing filter applies; dropped if no socket is attached). */
   emit(event: Record<string, unknown>): void;
+  /** Sends a streamed delta (`text_delta`, `thought_delta`): the same as `emit`, serialised faster. */
+  emitDelta(type: string, role: string, envelope: Envelope, content: string): void;
   /** Waits between streamed events (pace, backpressure); throws {@link HardCancel} once hard-cancelled. */
   pace(delta: boolean): Promise<void>;
   /** Whether a graceful cancel (`client_wants_cancel`) was requested. */
@@ -76,7 +78,11 @@ function event(run: Run, type: string, role: string, fields: Record<string, unkn
 
 async function send(run: Run, type: string, role: string, fields: Record<string, unknown>, delta = false): Promise<void> {
   await run.host.pace(delta);
-  run.host.emit(event(run, type, role, fields));
+  if (delta && typeof fields.content === 'string' && fields.format === 'markdown' && Object.keys(fields).length === 2) {
+    run.host.emitDelta(type, role, run.envelope, fields.content);
+  } else {
+    run.host.emit(event(run, type, role, fields));
+  }
 }
 
 function completionOptions(run: Run): Record<string, unknown> {
