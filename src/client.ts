@@ -2,7 +2,7 @@
  * `createClient`: validates the options, builds the root actor with its I/O actors bound to their
  * dependencies, and exposes commands and observables. The machines decide; this file only wires.
  */
-import { combineLatest, distinctUntilChanged, filter, map, Observable, shareReplay, takeUntil, takeWhile, type Subscription } from 'rxjs';
+import { combineLatest, distinctUntilChanged, filter, map, Observable, of, shareReplay, switchMap, takeUntil, takeWhile, type Subscription } from 'rxjs';
 import { createActor, waitFor, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { createAuthActors, type TokenVault } from './actors/auth.actors.js';
 import { createDataPlane, snapshots, type Catalog } from './actors/rx.js';
@@ -12,6 +12,11 @@ import { ClientError } from './errors.js';
 import { authMachine } from './machines/auth.machine.js';
 import { clientMachine } from './machines/client.machine.js';
 import { connectionMachine } from './machines/connection.machine.js';
+import { interactionActorId, type conversationMachine } from './machines/conversation.machine.js';
+import type { InteractionOutput, interactionMachine } from './machines/interaction.machine.js';
+import type { turnMachine } from './machines/turn.machine.js';
+import { nonPreemptingClientEventTypes } from './schema/client.js';
+import type { TranscriptMessage } from './transcript.logic.js';
 import { resolveOptions, type ClientOptions } from './options.js';
 import type { ChatUser } from './schema/catalog.js';
 import type { ClientEvent } from './schema/client.js';
@@ -48,8 +53,45 @@ export interface ClientStateView {
   readonly disposed: boolean;
 }
 
+/** Whose turn it is (`unknown` while disconnected, until the server says). */
+export type Turn = 'unknown' | 'user' | 'agent';
+
+/** The top-level interaction in flight, as `interaction$` reports it (null when none). */
+export interface InteractionView {
+  readonly sessionId: string;
+  readonly interactionId: string | null;
+  /** `requested` until the server starts it, then `streaming`. */
+  readonly state: 'requested' | 'streaming';
+  /** What is streaming now: `waiting`, `text`, `thought`, `toolSelection`, `toolCall`. */
+  readonly streaming: string | null;
+}
+
+/** How `sendText` ended: the interaction's outcome, or `command` for a `!command` (no interaction). */
+export type SendTextResult = InteractionOutput | { readonly outcome: 'command' };
+
+/** Options of `sendText`. */
+export interface SendTextOptions {
+  /** Ids of files uploaded to the current chat session. */
+  readonly fileIds?: readonly string[];
+  /** When an answer is streaming: cancel it first (`client_wants_cancel`), wait for the turn, then send. */
+  readonly interrupt?: boolean;
+}
+
 /** A client. */
 export interface RealtimeClient {
+  /**
+   * Sends the user's text and resolves when the interaction it starts has ended, with its outcome.
+   * Rejects `interaction_in_progress` while an answer streams, unless `{ interrupt: true }`.
+   */
+  sendText(text: string, options?: SendTextOptions): Promise<SendTextResult>;
+  /** Asks the server to stop the running answer gracefully; resolves once the server confirmed (`cancelled`). */
+  cancel(): Promise<void>;
+  readonly turn$: Observable<Turn>;
+  readonly interaction$: Observable<InteractionView | null>;
+  /** The ordered messages of the current chat session. */
+  readonly messages$: Observable<readonly TranscriptMessage[]>;
+  /** The message being built (a new object at every delta), or null. */
+  readonly streaming$: Observable<TranscriptMessage | null>;
   /** Connects (if not already) and resolves at the next `ready`. */
   connect(): Promise<void>;
   /** Closes the connection on purpose; resolves once closed. */
@@ -106,7 +148,10 @@ export function createClient(options: ClientOptions): RealtimeClient {
   const fetchImpl = resolved.fetch ?? globalThis.fetch?.bind(globalThis);
   if (!fetchImpl && resolved.auth.kind === 'credentials') throw new ClientError('invalid_options', 'fetch: no fetch available; pass options.fetch');
   const vault: TokenVault = { token: null, heygenToken: null, loginUiSessionId: null };
-  const data = createDataPlane(now);
+  const data = createDataPlane(now, {
+    conversationEvent: (event) => root.send({ type: 'server', event }),
+    streamKind: (sessionId, kind) => root.send({ type: 'stream.kind', sessionId, kind }),
+  });
   const disposed$ = data.disposed$.pipe(filter(Boolean));
   let disposed = false;
 
@@ -114,6 +159,15 @@ export function createClient(options: ClientOptions): RealtimeClient {
   let root!: ActorRefFrom<typeof clientMachine>;
   const auth = () => root.system.get('auth') as ActorRefFrom<typeof authMachine>;
   const connection = () => root.system.get('connection') as ActorRefFrom<typeof connectionMachine>;
+  const conversation = () => root.system.get('conversation') as ActorRefFrom<typeof conversationMachine>;
+  const turnActor = () => root.system.get('turn') as ActorRefFrom<typeof turnMachine>;
+  /** The top-level interaction actor in flight, if any. */
+  const topInteraction = () => {
+    const { sessionId, live } = conversation().getSnapshot().context;
+    if (!sessionId || !live.includes(sessionId)) return undefined;
+    return conversation().getSnapshot().children[interactionActorId(sessionId)] as ActorRefFrom<typeof interactionMachine> | undefined;
+  };
+  const interactionRunning = () => topInteraction()?.getSnapshot().status === 'active';
 
   // A token this close to expiry counts as expired. Never more than half the refresh buffer, so a
   // short-lived token (tests, strict servers) is not "expired" from birth.
@@ -190,6 +244,35 @@ export function createClient(options: ClientOptions): RealtimeClient {
     distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
     shareReplay({ bufferSize: 1, refCount: false }),
   );
+  const turn$ = snapshots(turnActor()).pipe(
+    map((snapshot) => snapshot.value as Turn),
+    distinctUntilChanged(),
+    takeUntil(disposed$),
+    shareReplay({ bufferSize: 1, refCount: false }),
+  );
+  const interaction$ = snapshots(conversation()).pipe(
+    map(() => topInteraction()),
+    distinctUntilChanged(),
+    switchMap((actor) =>
+      actor
+        ? snapshots(actor).pipe(
+            map((snapshot): InteractionView | null => {
+              if (snapshot.status !== 'active') return null;
+              const value = snapshot.value;
+              return {
+                sessionId: snapshot.context.sessionId,
+                interactionId: snapshot.context.interactionId,
+                state: value === 'requested' ? 'requested' : 'streaming',
+                streaming: typeof value === 'object' ? value.streaming : null,
+              };
+            }),
+          )
+        : of(null),
+    ),
+    distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
+    takeUntil(disposed$),
+    shareReplay({ bufferSize: 1, refCount: false }),
+  );
   const state$ = combineLatest([connectionSnapshot$, authSnapshot$, data.disposed$]).pipe(
     map(([c, a, d]) => ({ connection: connectionState(c), auth: stateName(a.value), disposed: d })),
     distinctUntilChanged((a, b) => a.connection === b.connection && a.auth === b.auth && a.disposed === b.disposed),
@@ -199,6 +282,11 @@ export function createClient(options: ClientOptions): RealtimeClient {
 
   // ---------------------------------------------------------------- reactions
   const queue: { data: string; resolve: () => void; reject: (error: ClientError) => void }[] = [];
+  /** Commands held while an answer streams (they would pre-empt it); sent at the next user turn. */
+  const held: { data: string; resolve: () => void; reject: (error: ClientError) => void }[] = [];
+  const rejectHeld = (error: ClientError) => {
+    for (const item of held.splice(0)) item.reject(error);
+  };
   const rejectQueue = (error: ClientError) => {
     for (const item of queue.splice(0)) item.reject(error);
   };
@@ -217,7 +305,11 @@ export function createClient(options: ClientOptions): RealtimeClient {
         // a short reconnect (or a burst cut short) sends no lists: ask for those never received (§7.2)
         for (const request of data.missingLists()) root.send({ type: 'outbound', data: JSON.stringify({ type: request }) });
       }
+      if ((state === 'reconnecting' || state === 'failed' || state === 'closed') && (previous === 'ready' || previous === 'initializing')) {
+        root.send({ type: 'connection.lost' });
+      }
       if ((state === 'failed' || state === 'closed') && previous !== state) {
+        rejectHeld(new ClientError(state === 'failed' ? (snapshot.context.lastError?.reason ?? 'network') : 'closed', 'The connection ended before the command could be sent'));
         rejectQueue(new ClientError(state === 'failed' ? (snapshot.context.lastError?.reason ?? 'network') : 'closed', 'The connection ended before the request could be sent'));
       }
       const problem = snapshot.context.lastError;
@@ -225,6 +317,13 @@ export function createClient(options: ClientOptions): RealtimeClient {
       if (problem && key !== lastReported) data.errors.next(new ClientError(problem.reason, problem.message));
       lastReported = key;
       previous = state;
+    }),
+    turn$.subscribe((turn) => {
+      if (turn !== 'user' || held.length === 0) return;
+      for (const item of held.splice(0)) {
+        root.send({ type: 'outbound', data: item.data });
+        item.resolve();
+      }
     }),
     authSnapshot$.subscribe((snapshot) => {
       const problem = snapshot.context.lastError;
@@ -273,8 +372,89 @@ export function createClient(options: ClientOptions): RealtimeClient {
       if (settled) subscription.unsubscribe();
     });
 
+  /** Resolves with the next end of a top-level interaction. */
+  const nextEnd = (sessionId: string): Promise<InteractionOutput> =>
+    new Promise((resolve, reject) => {
+      let stop: Subscription | undefined = undefined;
+      const subscription = conversation().on('interaction.ended', ({ output }) => {
+        if (output.sessionId !== sessionId) return;
+        subscription.unsubscribe();
+        stop?.unsubscribe();
+        resolve(output);
+      });
+      stop = data.disposed$.pipe(filter(Boolean)).subscribe(() => {
+        subscription.unsubscribe();
+        reject(closedError());
+      });
+    });
+
+  /** The next server event of a type; rejects if the connection is lost or the client disposed first. */
+  const nextEvent = (type: ServerEvent['type']): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const subscriptions: Subscription[] = [];
+      const finish = (error?: ClientError) => {
+        for (const subscription of subscriptions) subscription.unsubscribe();
+        if (error) reject(error);
+        else resolve();
+      };
+      subscriptions.push(
+        data.events$.pipe(filter((event) => event.type === type)).subscribe(() => finish()),
+        connection$.pipe(filter((status) => status.state !== 'ready')).subscribe(() => finish(new ClientError('closed', 'The connection was lost before the server answered'))),
+        data.disposed$.pipe(filter(Boolean)).subscribe(() => finish(closedError())),
+      );
+    });
+
+  /** Cancel the running answer and wait until the server gave the turn back (or the run ended). */
+  async function cancelAndWait(): Promise<void> {
+    const running = topInteraction();
+    if (!running) return;
+    const sessionId = running.getSnapshot().context.sessionId;
+    const ended = nextEnd(sessionId);
+    root.send({ type: 'outbound', data: JSON.stringify({ type: 'client_wants_cancel' }) });
+    await ended;
+  }
+
   return {
     actor: root,
+    turn$,
+    interaction$,
+    messages$: data.messages$,
+    streaming$: data.streaming$,
+
+    async sendText(text: string, options: SendTextOptions = {}): Promise<SendTextResult> {
+      if (disposed) throw closedError();
+      if (typeof text !== 'string' || text.trim() === '') throw new ClientError('invalid_options', 'text: must not be empty (the server ignores empty input)');
+      const fileIds = [...(options.fileIds ?? [])];
+      if (fileIds.length > resolved.maxFilesPerMessage) {
+        throw new ClientError('too_many_files', `Too many files: ${fileIds.length} (at most ${resolved.maxFilesPerMessage} per message)`);
+      }
+      if (currentState() !== 'ready') throw new ClientError('not_ready', `Cannot send text while the connection is ${currentState()}; wait for client.ready()`);
+      if (interactionRunning()) {
+        if (!options.interrupt) throw new ClientError('interaction_in_progress', 'An answer is streaming; pass { interrupt: true } to cancel it first, or wait for it to end');
+        await cancelAndWait();
+      }
+      const data_ = encodeClientEvent({ type: 'text_input', text, file_ids: fileIds });
+      const trimmed = text.trim();
+      if (trimmed.startsWith('!') && !trimmed.includes('\n')) {
+        root.send({ type: 'outbound', data: data_ }); // a chat command: answered inline, no interaction
+        return { outcome: 'command' };
+      }
+      const sessionId = conversation().getSnapshot().context.sessionId;
+      if (!sessionId) throw new ClientError('not_ready', 'No chat session yet');
+      const ended = nextEnd(sessionId);
+      data.echoUserText(text, fileIds);
+      root.send({ type: 'text.requested' });
+      root.send({ type: 'outbound', data: data_ });
+      return ended;
+    },
+
+    async cancel() {
+      if (disposed) throw closedError();
+      if (currentState() !== 'ready') throw new ClientError('not_ready', 'Cannot cancel while not connected');
+      const confirmed = nextEvent('cancelled');
+      root.send({ type: 'outbound', data: JSON.stringify({ type: 'client_wants_cancel' }) });
+      await confirmed;
+    },
     state$,
     connection$,
     // the data plane's subjects complete on dispose(); no extra operator on the hot path
@@ -307,6 +487,17 @@ export function createClient(options: ClientOptions): RealtimeClient {
       }
       const state = currentState();
       if (state === 'ready') {
+        const preempts =
+          !nonPreemptingClientEventTypes.has(event.type) &&
+          !(event.type === 'resume_chat_session' && event.session_id === conversation().getSnapshot().context.sessionId);
+        if (preempts && interactionRunning()) {
+          if (event.type === 'text_input') {
+            throw new ClientError('interaction_in_progress', 'An answer is streaming; use sendText(text, { interrupt: true }) or wait for it to end');
+          }
+          // held until the server gives the turn back, so it does not kill the answer (§1.5 rule 6)
+          return new Promise<void>((resolve, reject) => held.push({ data: encoded, resolve, reject }));
+        }
+        if (event.type === 'text_input') root.send({ type: 'text.requested' });
         root.send({ type: 'outbound', data: encoded });
         return;
       }
@@ -320,6 +511,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
       if (disposed) return;
       disposed = true;
       rejectQueue(closedError());
+      rejectHeld(closedError());
       root.send({ type: 'dispose' });
       root.stop();
       data.complete(); // state$ emits disposed: true, then every observable completes

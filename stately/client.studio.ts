@@ -17,6 +17,11 @@ export const clientMachine = createMachine({
           "id": "connection",
           "systemId": "connection",
           "src": "connection"
+        },
+        {
+          "id": "conversation",
+          "systemId": "conversation",
+          "src": "conversation"
         }
       ],
       "on": {
@@ -37,6 +42,21 @@ export const clientMachine = createMachine({
         },
         "token.expired": {
           "actions": "forwardToAuth"
+        },
+        "server": {
+          "actions": "forwardToConversation"
+        },
+        "stream.kind": {
+          "actions": "forwardToConversation"
+        },
+        "text.requested": {
+          "actions": "forwardToConversation"
+        },
+        "preempted": {
+          "actions": "forwardToConversation"
+        },
+        "connection.lost": {
+          "actions": "forwardToConversation"
         },
         "dispose": "disposed"
       }

@@ -9,7 +9,17 @@ import type { DecodedFrame } from '../schema/codec.js';
 import type { Avatar, ChatUser, ToolInfo, Voice } from '../schema/catalog.js';
 import type { AgentCatalogEntry } from '../schema/agent.js';
 import type { ServerEvent } from '../schema/server/index.js';
+import { CONVERSATION_EVENT_TYPES } from '../machines/conversation.machine.js';
+import { createTranscript, type TranscriptMessage } from '../transcript.logic.js';
 import type { FrameSink } from './socket.actor.js';
+
+/** What the data plane tells the control plane: conversation events, and edges of the streaming kind. */
+export interface ControlHooks {
+  conversationEvent(event: ServerEvent): void;
+  streamKind(sessionId: string, kind: 'text' | 'thought' | 'toolSelection' | 'toolCall'): void;
+}
+
+const KIND_OF: Readonly<Record<string, 'text' | 'thought' | 'toolCall' | undefined>> = { assistant: 'text', thought: 'thought', tool_call: 'toolCall' };
 
 /** An actor's snapshots: the current one on subscribe, then every change. */
 export function snapshots<T extends AnyActorRef>(actor: T): Observable<SnapshotFrom<T>> {
@@ -45,7 +55,11 @@ export interface TrafficStats {
 const EMPTY_CATALOG: Catalog = Object.freeze({ agents: [], avatars: [], voices: [], tools: [] });
 
 /** The data plane of one client. */
-export function createDataPlane(now: () => number) {
+export function createDataPlane(now: () => number, control?: ControlHooks) {
+  const transcript = createTranscript();
+  const messages = new BehaviorSubject<readonly TranscriptMessage[]>(transcript.messages);
+  const streaming = new BehaviorSubject<TranscriptMessage | null>(null);
+  let lastKind = '';
   const events = new Subject<ServerEvent>();
   const errors = new Subject<ClientError>();
   const audio = new Subject<Int16Array>();
@@ -94,10 +108,26 @@ export function createDataPlane(now: () => number) {
       stats.messagesReceived++;
       stats.bytesReceived += bytes;
       switch (frame.kind) {
-        case 'event':
-          fold(frame.event);
-          events.next(frame.event);
+        case 'event': {
+          const event = frame.event;
+          fold(event);
+          const change = transcript.apply(event);
+          if (change.messagesChanged) messages.next(transcript.messages);
+          if (change.streamingChanged) {
+            const current = transcript.streaming;
+            streaming.next(current);
+            // edges only: the kind of output streaming in a session changed
+            const kind = current ? (current.kind === 'tool_call' && current.status === 'selected' ? 'toolSelection' : KIND_OF[current.kind]) : undefined;
+            const key = current && kind ? `${current.sessionId}\u0000${kind}` : '';
+            if (key !== lastKind) {
+              lastKind = key;
+              if (current && kind) control?.streamKind(current.sessionId, kind);
+            }
+          }
+          if (control && CONVERSATION_EVENT_TYPES.has(event.type)) control.conversationEvent(event);
+          events.next(event);
           break;
+        }
         case 'audio':
           audio.next(frame.pcm);
           break;
@@ -127,6 +157,20 @@ export function createDataPlane(now: () => number) {
     errors$: errors.asObservable(),
     audio$: audio.asObservable(),
     user$: user.pipe(distinctUntilChanged()),
+    messages$: messages.asObservable(),
+    streaming$: streaming.asObservable(),
+    /** A local echo of the user's text, shown before the server confirms it. */
+    echoUserText(text: string, fileIds: readonly string[]): void {
+      transcript.addLocalUserMessage(text, fileIds);
+      messages.next(transcript.messages);
+    },
+    /** The connection dropped, or a command pre-empted the answer: close what was streaming. */
+    interruptTranscript(): void {
+      if (transcript.interrupt()) {
+        messages.next(transcript.messages);
+        streaming.next(transcript.streaming);
+      }
+    },
     catalog$: catalog.pipe(distinctUntilChanged()),
     /** The list requests whose answer never came (to send once ready). */
     missingLists(): ('get_agents' | 'get_avatars' | 'get_voices' | 'get_tool_catalog')[] {
@@ -138,7 +182,7 @@ export function createDataPlane(now: () => number) {
     /** Completes every stream (dispose), after telling `disposed$`. */
     complete(): void {
       disposed.next(true);
-      for (const subject of [events, errors, audio, user, catalog, disposed] as Subject<unknown>[]) subject.complete();
+      for (const subject of [events, errors, audio, user, catalog, messages, streaming, disposed] as Subject<unknown>[]) subject.complete();
     },
   };
 }

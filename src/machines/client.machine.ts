@@ -1,10 +1,11 @@
 /**
- * The root: runs `auth` and `connection` as children (system ids `auth` and `connection`, so the
- * inspector names every actor) and routes the client's commands to them.
+ * The root: runs `auth`, `connection` and `conversation` as children (system ids of the same
+ * names, so the inspector names every actor) and routes the client's commands to them.
  */
 import { sendTo, setup } from 'xstate';
 import { authMachine, type AuthInput } from './auth.machine.js';
 import { connectionMachine, type ConnectionInput } from './connection.machine.js';
+import { conversationMachine, type ConversationEvent } from './conversation.machine.js';
 
 export interface ClientMachineInput {
   readonly auth: AuthInput;
@@ -18,7 +19,8 @@ export type ClientMachineEvent =
   | { type: 'login' }
   | { type: 'logout' }
   | { type: 'token.expired' }
-  | { type: 'dispose' };
+  | { type: 'dispose' }
+  | ConversationEvent;
 
 export const clientMachine = setup({
   types: {
@@ -26,10 +28,11 @@ export const clientMachine = setup({
     context: {} as ClientMachineInput,
     events: {} as ClientMachineEvent,
   },
-  actors: { auth: authMachine, connection: connectionMachine },
+  actors: { auth: authMachine, connection: connectionMachine, conversation: conversationMachine },
   actions: {
     forwardToConnection: sendTo('connection', ({ event }) => event as Extract<ClientMachineEvent, { type: 'connect' | 'disconnect' | 'outbound' }>),
     forwardToAuth: sendTo('auth', ({ event }) => event as Extract<ClientMachineEvent, { type: 'login' | 'logout' | 'token.expired' }>),
+    forwardToConversation: sendTo('conversation', ({ event }) => event as ConversationEvent),
   },
 }).createMachine({
   id: 'client',
@@ -40,6 +43,7 @@ export const clientMachine = setup({
       invoke: [
         { id: 'auth', systemId: 'auth', src: 'auth', input: ({ context }) => context.auth },
         { id: 'connection', systemId: 'connection', src: 'connection', input: ({ context }) => context.connection },
+        { id: 'conversation', systemId: 'conversation', src: 'conversation' },
       ],
       on: {
         connect: { actions: 'forwardToConnection' },
@@ -48,6 +52,11 @@ export const clientMachine = setup({
         login: { actions: 'forwardToAuth' },
         logout: { actions: 'forwardToAuth' },
         'token.expired': { actions: 'forwardToAuth' },
+        server: { actions: 'forwardToConversation' },
+        'stream.kind': { actions: 'forwardToConversation' },
+        'text.requested': { actions: 'forwardToConversation' },
+        preempted: { actions: 'forwardToConversation' },
+        'connection.lost': { actions: 'forwardToConversation' },
         dispose: 'disposed',
       },
     },

@@ -45,7 +45,7 @@ export type InteractionEvent =
   /** The connection dropped, or a command pre-empted the run on the server. */
   | { type: 'interrupted'; reason: string };
 
-interface InteractionContext {
+export interface InteractionContext {
   readonly outcome: InteractionOutcome | null;
   readonly sessionId: string;
   readonly interactionId: string | null;

@@ -180,7 +180,7 @@ async function runClaude(run: Run, plan: readonly RoundPlan[], userMessage: Reco
       running: false,
       completion_options: {},
       stop_reason: stopReason,
-      input_tokens: 900 + run.systemPrompt.length / 4 + index * 250,
+      input_tokens: Math.round(900 + run.systemPrompt.length / 4 + index * 250),
       output_tokens: Math.max(1, Math.round(outputChars / 4)),
     });
     const blocks: Record<string, unknown>[] = [];
