@@ -8,6 +8,8 @@ import { createAuthActors, type TokenVault } from './actors/auth.actors.js';
 import { createDataPlane, snapshots, type Catalog } from './actors/rx.js';
 import { createSocketActor } from './actors/socket.actor.js';
 import { createTokenGetter } from './actors/token.js';
+import { createCommands, type SessionCommands } from './commands.js';
+import type { ChatSession, ChatSessionIndexEntry } from './schema/session.js';
 import { ClientError } from './errors.js';
 import { authMachine } from './machines/auth.machine.js';
 import { clientMachine } from './machines/client.machine.js';
@@ -78,7 +80,11 @@ export interface SendTextOptions {
 }
 
 /** A client. */
-export interface RealtimeClient {
+export interface RealtimeClient extends SessionCommands {
+  /** The saved chat sessions, newest first (from `listSessions` and the server's broadcasts). */
+  readonly sessions$: Observable<readonly ChatSessionIndexEntry[]>;
+  /** The current chat session (with its agent configuration and metadata), or null before the first. */
+  readonly currentSession$: Observable<ChatSession | null>;
   /**
    * Sends the user's text and resolves when the interaction it starts has ended, with its outcome.
    * Rejects `interaction_in_progress` while an answer streams, unless `{ interrupt: true }`.
@@ -414,7 +420,38 @@ export function createClient(options: ClientOptions): RealtimeClient {
     await ended;
   }
 
-  return {
+  const lost$ = new Observable<ClientError>((subscriber) => {
+    let wasReady = false;
+    const subscriptions = [
+      connection$.subscribe((status) => {
+        if (status.state === 'ready') wasReady = true;
+        else if (wasReady) {
+          wasReady = false;
+          subscriber.next(
+            status.state === 'closed' || status.state === 'failed'
+              ? new ClientError('closed', 'The connection ended before the server answered')
+              : new ClientError('network', 'The connection was lost before the server answered'),
+          );
+        }
+      }),
+      data.disposed$.pipe(filter(Boolean)).subscribe(() => subscriber.next(closedError())),
+    ];
+    return () => {
+      for (const subscription of subscriptions) subscription.unsubscribe();
+    };
+  });
+
+  const client: RealtimeClient = {
+    ...createCommands({
+      send: (event) => client.send(event),
+      events$: data.events$,
+      lost$,
+      currentSession: data.currentSession,
+      forgetSession: data.forgetSession,
+      timeoutMs: Math.max(10_000, resolved.connectionTimeout * 3),
+    }),
+    sessions$: data.sessions$,
+    currentSession$: data.currentSession$,
     actor: root,
     turn$,
     interaction$,
@@ -518,4 +555,5 @@ export function createClient(options: ClientOptions): RealtimeClient {
       for (const subscription of subscriptions) subscription.unsubscribe();
     },
   };
+  return client;
 }

@@ -9,6 +9,7 @@ import type { DecodedFrame } from '../schema/codec.js';
 import type { Avatar, ChatUser, ToolInfo, Voice } from '../schema/catalog.js';
 import type { AgentCatalogEntry } from '../schema/agent.js';
 import type { ServerEvent } from '../schema/server/index.js';
+import type { ChatSession, ChatSessionIndexEntry } from '../schema/session.js';
 import { CONVERSATION_EVENT_TYPES } from '../machines/conversation.machine.js';
 import { createTranscript, type TranscriptMessage } from '../transcript.logic.js';
 import type { FrameSink } from './socket.actor.js';
@@ -66,6 +67,8 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
   const user = new BehaviorSubject<ChatUser | null>(null);
   const catalog = new BehaviorSubject<Catalog>(EMPTY_CATALOG);
   const disposed = new BehaviorSubject<boolean>(false);
+  const sessions = new BehaviorSubject<readonly ChatSessionIndexEntry[]>([]);
+  const currentSession = new BehaviorSubject<ChatSession | null>(null);
   /** Which catalogue lists the server has sent at least once (a short reconnect sends none). */
   const listed = new Set<string>();
   const stats: TrafficStats = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0, roundTripTime: null, pingSentAt: null };
@@ -90,6 +93,34 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
       case 'tool_catalog':
         listed.add(event.type);
         catalog.next({ ...catalog.value, tools: event.tools });
+        break;
+      case 'chat_session_changed':
+        currentSession.next(event.chat_session);
+        break;
+      case 'agent_configuration_changed':
+        if (currentSession.value) currentSession.next({ ...currentSession.value, agent_config: event.agent_config });
+        break;
+      case 'session_metadata_changed':
+        if (currentSession.value) currentSession.next({ ...currentSession.value, metadata: event.meta });
+        break;
+      case 'chat_session_name_changed': {
+        const id = event.session_id ?? currentSession.value?.session_id;
+        if (currentSession.value && id === currentSession.value.session_id) currentSession.next({ ...currentSession.value, session_name: event.session_name });
+        sessions.next(sessions.value.map((entry) => (entry.session_id === id ? { ...entry, session_name: event.session_name } : entry)));
+        break;
+      }
+      case 'get_user_sessions_response':
+        sessions.next(event.sessions.chat_sessions);
+        break;
+      case 'chat_session_added': {
+        // an upsert (§5.1), newest first
+        const rest = sessions.value.filter((entry) => entry.session_id !== event.chat_session.session_id);
+        sessions.next([event.chat_session, ...rest]);
+        break;
+      }
+      case 'delete_chat_session':
+      case 'chat_session_deleted':
+        if (event.session_id) sessions.next(sessions.value.filter((entry) => entry.session_id !== event.session_id));
         break;
       case 'pong':
         if (stats.pingSentAt !== null) stats.roundTripTime = now() - stats.pingSentAt;
@@ -158,6 +189,14 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
     audio$: audio.asObservable(),
     user$: user.pipe(distinctUntilChanged()),
     messages$: messages.asObservable(),
+    sessions$: sessions.pipe(distinctUntilChanged()),
+    currentSession$: currentSession.pipe(distinctUntilChanged()),
+    /** The current chat session, as last reported. */
+    currentSession: () => currentSession.value,
+    /** Drops a session from the list (after a delete the server confirms only to other tabs). */
+    forgetSession(sessionId: string): void {
+      sessions.next(sessions.value.filter((entry) => entry.session_id !== sessionId));
+    },
     streaming$: streaming.asObservable(),
     /** A local echo of the user's text, shown before the server confirms it. */
     echoUserText(text: string, fileIds: readonly string[]): void {
@@ -182,7 +221,7 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
     /** Completes every stream (dispose), after telling `disposed$`. */
     complete(): void {
       disposed.next(true);
-      for (const subject of [events, errors, audio, user, catalog, messages, streaming, disposed] as Subject<unknown>[]) subject.complete();
+      for (const subject of [events, errors, audio, user, catalog, messages, streaming, sessions, currentSession, disposed] as Subject<unknown>[]) subject.complete();
     },
   };
 }
