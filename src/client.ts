@@ -9,6 +9,8 @@ import { createDataPlane, snapshots, type Catalog } from './actors/rx.js';
 import { createSocketActor } from './actors/socket.actor.js';
 import { createTokenGetter } from './actors/token.js';
 import { createCommands, type SessionCommands } from './commands.js';
+import { uploadFile, uploadFiles, type UploadInput, type UploadOptions } from './actors/upload.js';
+import type { UploadResponse } from './schema/http.js';
 import type { ChatSession, ChatSessionIndexEntry } from './schema/session.js';
 import { ClientError } from './errors.js';
 import { authMachine } from './machines/auth.machine.js';
@@ -85,6 +87,13 @@ export interface RealtimeClient extends SessionCommands {
   readonly sessions$: Observable<readonly ChatSessionIndexEntry[]>;
   /** The current chat session (with its agent configuration and metadata), or null before the first. */
   readonly currentSession$: Observable<ChatSession | null>;
+  /**
+   * Uploads a file to the current chat session (`POST /api/rt/upload_file`), checking `maxUploadSize`
+   * and `allowedMimeTypes` first; use the returned `id` in `sendText(text, { fileIds: [id] })`.
+   */
+  uploadFile(file: UploadInput, options?: UploadOptions): Promise<UploadResponse>;
+  /** Uploads several files one after the other (at most `maxFilesPerMessage`); progress is over all. */
+  uploadFiles(files: readonly UploadInput[], options?: UploadOptions): Promise<UploadResponse[]>;
   /**
    * Sends the user's text and resolves when the interaction it starts has ended, with its outcome.
    * Rejects `interaction_in_progress` while an answer streams, unless `{ interrupt: true }`.
@@ -441,7 +450,19 @@ export function createClient(options: ClientOptions): RealtimeClient {
     };
   });
 
+  const uploads = {
+    apiBase: resolved.url,
+    fetch: fetchImpl,
+    getToken,
+    uiSessionId: () => connection().getSnapshot().context.uiSessionId,
+    maxUploadSize: resolved.maxUploadSize,
+    allowedMimeTypes: resolved.allowedMimeTypes,
+    maxFilesPerMessage: resolved.maxFilesPerMessage,
+  };
+
   const client: RealtimeClient = {
+    uploadFile: (file, options) => (disposed ? Promise.reject(closedError()) : uploadFile(uploads, file, options)),
+    uploadFiles: (files, options) => (disposed ? Promise.reject(closedError()) : uploadFiles(uploads, files, options)),
     ...createCommands({
       send: (event) => client.send(event),
       events$: data.events$,
