@@ -182,7 +182,12 @@ export function createClient(options: ClientOptions): RealtimeClient {
     if (!sessionId || !live.includes(sessionId)) return undefined;
     return conversation().getSnapshot().children[interactionActorId(sessionId)] as ActorRefFrom<typeof interactionMachine> | undefined;
   };
-  const interactionRunning = () => topInteraction()?.getSnapshot().status === 'active';
+  /**
+   * Whether the server is busy with an answer: an interaction in flight, or the turn still the
+   * agent's. The server's task runs until `user_turn_start` (it saves the session after the
+   * interaction ended), and anything pre-empting sent before then would kill it (§1.5 rule 6).
+   */
+  const interactionRunning = () => topInteraction()?.getSnapshot().status === 'active' || turnActor().getSnapshot().value === 'agent';
 
   // A token this close to expiry counts as expired. Never more than half the refresh buffer, so a
   // short-lived token (tests, strict servers) is not "expired" from birth.
@@ -419,14 +424,29 @@ export function createClient(options: ClientOptions): RealtimeClient {
       );
     });
 
-  /** Cancel the running answer and wait until the server gave the turn back (or the run ended). */
+  /** Resolves once the turn is no longer the agent's (the server finished its task), or the connection is lost. */
+  const turnBack = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const subscriptions: Subscription[] = [];
+      const finish = (error?: ClientError) => {
+        queueMicrotask(() => {
+          for (const subscription of subscriptions) subscription.unsubscribe();
+        });
+        if (error) reject(error);
+        else resolve();
+      };
+      subscriptions.push(
+        turn$.pipe(filter((turn) => turn !== 'agent')).subscribe(() => finish()),
+        data.disposed$.pipe(filter(Boolean)).subscribe(() => finish(closedError())),
+      );
+    });
+
+  /** Cancel the running answer and wait until the server gave the turn back. */
   async function cancelAndWait(): Promise<void> {
-    const running = topInteraction();
-    if (!running) return;
-    const sessionId = running.getSnapshot().context.sessionId;
-    const ended = nextEnd(sessionId);
+    if (!interactionRunning()) return;
+    const back = turnBack();
     root.send({ type: 'outbound', data: JSON.stringify({ type: 'client_wants_cancel' }) });
-    await ended;
+    await back;
   }
 
   const lost$ = new Observable<ClientError>((subscriber) => {
@@ -503,7 +523,10 @@ export function createClient(options: ClientOptions): RealtimeClient {
       data.echoUserText(text, fileIds);
       root.send({ type: 'text.requested' });
       root.send({ type: 'outbound', data: data_ });
-      return ended;
+      const output = await ended;
+      // resolve once the server gave the turn back: only then may the next command go out safely
+      if (output.outcome !== 'interrupted') await turnBack();
+      return output;
     },
 
     async cancel() {

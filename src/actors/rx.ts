@@ -203,13 +203,7 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
       transcript.addLocalUserMessage(text, fileIds);
       messages.next(transcript.messages);
     },
-    /** The connection dropped, or a command pre-empted the answer: close what was streaming. */
-    interruptTranscript(): void {
-      if (transcript.interrupt()) {
-        messages.next(transcript.messages);
-        streaming.next(transcript.streaming);
-      }
-    },
+
     catalog$: catalog.pipe(distinctUntilChanged()),
     /** The list requests whose answer never came (to send once ready). */
     missingLists(): ('get_agents' | 'get_avatars' | 'get_voices' | 'get_tool_catalog')[] {
