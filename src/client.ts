@@ -444,9 +444,13 @@ export function createClient(options: ClientOptions): RealtimeClient {
   /** Cancel the running answer and wait until the server gave the turn back. */
   async function cancelAndWait(): Promise<void> {
     if (!interactionRunning()) return;
-    const back = turnBack();
+    // the interaction may not even have started on the server yet (the turn still reads `user`):
+    // wait for it to end, then for the turn to come back
+    const running = topInteraction();
+    const ended = running ? nextEnd(running.getSnapshot().context.sessionId) : Promise.resolve();
     root.send({ type: 'outbound', data: JSON.stringify({ type: 'client_wants_cancel' }) });
-    await back;
+    await ended;
+    await turnBack();
   }
 
   const lost$ = new Observable<ClientError>((subscriber) => {
