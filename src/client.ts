@@ -493,6 +493,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
       lost$,
       currentSession: data.currentSession,
       forgetSession: data.forgetSession,
+      renameListedSession: data.renameListedSession,
       timeoutMs: Math.max(10_000, resolved.connectionTimeout * 3),
     }),
     sessions$: data.sessions$,

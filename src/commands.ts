@@ -19,6 +19,7 @@ export interface CommandDependencies {
   readonly lost$: Observable<ClientError>;
   currentSession(): ChatSession | null;
   forgetSession(sessionId: string): void;
+  renameListedSession(sessionId: string, name: string): void;
   /** How long to wait for a reply once the request was sent. */
   readonly timeoutMs: number;
 }
@@ -127,6 +128,7 @@ export function createCommands(deps: CommandDependencies) {
       // a ping; its error (unknown session) would come before the pong
       await deps.send({ type: 'set_chat_session_name', session_name: name, session_id: target });
       await request(deps, { type: 'ping' }, (reply) => (reply.type === 'pong' ? true : undefined), errorFrom('set_chat_session_name'));
+      deps.renameListedSession(target!, name);
     },
 
     /**
@@ -136,14 +138,21 @@ export function createCommands(deps: CommandDependencies) {
     async deleteSession(sessionId?: string): Promise<void> {
       let target = sessionId ?? currentId();
       if (!target) throw new ClientError('not_ready', 'No chat session to delete');
-      if (target === currentId()) await commands.newSession();
+      const wasCurrent = target === currentId();
+      if (wasCurrent) await commands.newSession();
       target = target!;
-      await request(
-        deps,
-        { type: 'delete_chat_session', session_id: target },
-        (reply) => (reply.type === 'system_message' && reply.content === `Chat Session ${target} deleted` ? true : undefined),
-        errorFrom('delete_chat_session'),
-      );
+      try {
+        await request(
+          deps,
+          { type: 'delete_chat_session', session_id: target },
+          (reply) => (reply.type === 'system_message' && reply.content === `Chat Session ${target} deleted` ? true : undefined),
+          errorFrom('delete_chat_session'),
+        );
+      } catch (error) {
+        // the session we just left was empty, so never saved, and the server forgot it when we left
+        // (§4.13): "not found" then means it is already gone
+        if (!(wasCurrent && error instanceof ClientError && error.reason === 'server_error')) throw error;
+      }
       deps.forgetSession(target);
     },
 

@@ -193,6 +193,10 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
     currentSession$: currentSession.pipe(distinctUntilChanged()),
     /** The current chat session, as last reported. */
     currentSession: () => currentSession.value,
+    /** Renames a session in the list (the server confirms a rename of another session to nobody here). */
+    renameListedSession(sessionId: string, name: string): void {
+      sessions.next(sessions.value.map((entry) => (entry.session_id === sessionId ? { ...entry, session_name: name } : entry)));
+    },
     /** Drops a session from the list (after a delete the server confirms only to other tabs). */
     forgetSession(sessionId: string): void {
       sessions.next(sessions.value.filter((entry) => entry.session_id !== sessionId));
