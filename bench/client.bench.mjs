@@ -11,6 +11,17 @@
 // only the text stays behind. Targets (reference-sdk.md §6 and §8): client/raw throughput >= 0.85,
 // retained heap client/raw <= 1.5.
 //
+// Two more modes of the client, in the same run and the same interleaving, start the answer with
+// `client.sendText` (as an app would) instead of a raw `text_input`:
+// - `streaming$`: deltas per second from the socket to `client.streaming$`: the emissions whose
+//   message is the answer (kind 'assistant') are counted and the latest message is kept; timed like
+//   the others, from the first to the N-th emission. Target (ratio to the raw client): >= 0.8.
+// - answer heap: the answer built through the client with only the final transcript kept (the last
+//   `messages$` value, as an app would keep it), heap after a double gc() before the client is created
+//   and after the interaction ended (client still open), then again after dispose() with only the
+//   transcript held. Compared with the size of the answer text itself (its length in bytes: 1 byte
+//   per char, as the text is Latin-1). Target: retained / text <= 1.5.
+//
 // Wall-clock rates are bounded by the simulator (one core): a consumer faster than the simulator
 // waits for frames, so the wall ratio understates the client's cost. Deltas per CPU-second of this
 // process over the same window are printed too, and are the fairer comparison of the two clients.
@@ -26,6 +37,8 @@ const N = Number(process.env.BENCH_N ?? 200_000);
 const REPS = Number(process.env.BENCH_REPS ?? 7);
 const THROUGHPUT_TARGET = 0.85;
 const HEAP_TARGET = 1.5;
+const STREAMING_TARGET = 0.8;
+const ANSWER_HEAP_TARGET = 1.5;
 const AUTH = { username: 'admin', password: 'changeme' };
 const AGENT = 'firehose';
 
@@ -56,7 +69,7 @@ function heapUsed() {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const MB = (bytes) => (bytes / 1024 / 1024).toFixed(1);
+const MB = (bytes, digits = 1) => (bytes / 1024 / 1024).toFixed(digits);
 const rate = (x) => Math.round(x).toLocaleString('en');
 
 /**
@@ -170,18 +183,104 @@ async function clientRun() {
   return result(state, before, live, released, collected);
 }
 
+// ------------------------------------------------------------------ mode 3: the client's streaming$
+/** Resolves once it is the user's turn again (the interaction's `user_turn_start`). */
+function userTurn(client) {
+  return new Promise((resolve) => {
+    let subscription = null;
+    let done = false;
+    subscription = client.turn$.subscribe((turn) => {
+      if (turn !== 'user' || done) return;
+      done = true;
+      subscription?.unsubscribe();
+      resolve();
+    });
+    if (done) subscription.unsubscribe();
+  });
+}
+
+async function streamingRun() {
+  let client = createClient({ url: base, auth: AUTH, agentKey: AGENT, WebSocket });
+  await client.connect();
+
+  const state = { deltas: 0, latest: null, started: 0n, ended: 0n, cpuStart: null, cpu: null };
+  let subscription = client.streaming$.subscribe((message) => {
+    if (message === null || message.kind !== 'assistant') return;
+    if (state.deltas === 0) {
+      state.cpuStart = process.cpuUsage();
+      state.started = process.hrtime.bigint();
+    }
+    state.latest = message;
+    if (++state.deltas === N) {
+      state.ended = process.hrtime.bigint();
+      state.cpu = process.cpuUsage(state.cpuStart);
+    }
+  });
+  const output = await client.sendText(`stream ${N}`);
+  await userTurn(client);
+  if (output.outcome !== 'done') throw new Error(`streaming$: the interaction ended ${output.outcome}`);
+  if (state.deltas !== N) throw new Error(`streaming$: expected ${N} assistant emissions, got ${state.deltas}`);
+  const textLength = state.latest.text.length;
+
+  subscription.unsubscribe();
+  subscription = null;
+  state.latest = null;
+  client.dispose();
+  const ref = new WeakRef(client);
+  client = null;
+  const collected = await collectedWithin(ref);
+  await sleep(50); // the closing handshake of the disposed socket
+  const seconds = Number(state.ended - state.started) / 1e9;
+  const cpuSeconds = (state.cpu.user + state.cpu.system) / 1e6;
+  return { rate: N / seconds, cpuRate: N / cpuSeconds, textLength, collected };
+}
+
+// ------------------------------------------------------------------ mode 4: the heap of an answer built through the client
+async function answerRun() {
+  const before = heapUsed();
+  let client = createClient({ url: base, auth: AUTH, agentKey: AGENT, WebSocket });
+  await client.connect();
+
+  let transcript = null; // all the app keeps: the last messages$ value
+  let subscription = client.messages$.subscribe((messages) => (transcript = messages));
+  const output = await client.sendText(`stream ${N}`);
+  await userTurn(client);
+  if (output.outcome !== 'done') throw new Error(`answer: the interaction ended ${output.outcome}`);
+  const live = heapUsed();
+
+  const answers = transcript.filter((message) => message.kind === 'assistant');
+  if (answers.length !== 1 || !answers[0].complete) throw new Error(`answer: expected one complete assistant message, got ${answers.length}`);
+  const text = answers[0].text;
+  // eslint-disable-next-line no-control-regex
+  const latin1 = /^[\u0000-\u00ff]*$/.test(text);
+  const textBytes = text.length * (latin1 ? 1 : 2);
+  const textLength = text.length;
+
+  subscription.unsubscribe();
+  subscription = null;
+  client.dispose();
+  const ref = new WeakRef(client);
+  client = null;
+  const collected = await collectedWithin(ref);
+  await sleep(50); // the closing handshake of the disposed socket
+  const released = heapUsed(); // only the transcript is held now
+  if (transcript.length < 2) throw new Error('answer: the transcript went away');
+  transcript = null;
+  return { retained: live - before, released: released - before, textBytes, textLength, latin1, collected };
+}
+
 // ------------------------------------------------------------------ the runs
-const modes = { raw: rawRun, client: clientRun };
-const runs = { raw: [], client: [] };
+const modes = { raw: rawRun, client: clientRun, streaming: streamingRun, answer: answerRun };
+const names = Object.keys(modes);
+const runs = Object.fromEntries(names.map((mode) => [mode, []]));
 const started = Date.now();
 
 // warm-up, not recorded
-await rawRun();
-await clientRun();
+for (const mode of names) await modes[mode]();
 
 for (let r = 0; r < REPS; r++) {
-  // alternate which mode goes first, so neither always runs right after the other
-  const order = r % 2 === 0 ? ['raw', 'client'] : ['client', 'raw'];
+  // rotate which mode goes first, so no mode always runs right after the same one
+  const order = names.map((_, i) => names[(i + r) % names.length]);
   for (const mode of order) runs[mode].push(await modes[mode]());
 }
 
@@ -195,10 +294,23 @@ const rawRetained = median(pick('raw', 'retained'));
 const clientRetained = median(pick('client', 'retained'));
 const heapRatio = clientRetained / rawRetained;
 const textLength = runs.raw[0].textLength;
-if (runs.client.some((run) => run.textLength !== textLength)) throw new Error('the two modes disagree on the text');
+for (const mode of ['client', 'streaming', 'answer']) {
+  if (runs[mode].some((run) => run.textLength !== textLength)) throw new Error(`the ${mode} mode disagrees with raw on the text`);
+}
+const streamingRate = median(pick('streaming', 'rate'));
+const streamingRatio = streamingRate / rawRate;
+const streamingPaired = median(runs.streaming.map((run, i) => run.rate / runs.raw[i].rate));
+const streamingCpuRatio = median(pick('streaming', 'cpuRate')) / median(pick('raw', 'cpuRate'));
+const answerRetained = median(pick('answer', 'retained'));
+const answerReleased = median(pick('answer', 'released'));
+const answerBytes = runs.answer[0].textBytes;
+const answerRatio = answerRetained / answerBytes;
+const answerReleasedRatio = answerReleased / answerBytes;
+const verdict = (ok) => (ok ? 'met' : 'NOT met');
 
 const range = (mode) => `min ${rate(Math.min(...pick(mode, 'rate')))}, max ${rate(Math.max(...pick(mode, 'rate')))}`;
 const leaks = (mode) => (runs[mode].every((run) => run.collected) ? 'collected' : `NOT collected in ${runs[mode].filter((run) => !run.collected).length} of ${REPS} runs`);
+const heapRange = (mode, key) => `min ${MB(Math.min(...pick(mode, key)), 2)}, max ${MB(Math.max(...pick(mode, key)), 2)}`;
 
 console.log(`client: firehose of ${N.toLocaleString('en')} text_delta frames over loopback (simulator in a child process), ${REPS} interleaved reps after a warm-up, medians`);
 console.log(`  raw ws + JSON.parse   ${rate(rawRate)} deltas/s  (${range('raw')}; ${rate(median(pick('raw', 'cpuRate')))} per CPU-second)`);
@@ -210,6 +322,14 @@ if (rawIdle > 0.15) console.log(`  note: the raw client was idle ~${Math.round(r
 console.log(`  retained heap, text (${textLength.toLocaleString('en')} chars) held, connection open:`);
 console.log(`    raw ${MB(rawRetained)} MB, client ${MB(clientRetained)} MB, ratio client/raw ${heapRatio.toFixed(2)}  target <= ${HEAP_TARGET}: ${heapRatio <= HEAP_TARGET ? 'met' : 'NOT met'}`);
 console.log(`  after close/dispose, text still held: raw ${MB(median(pick('raw', 'released')))} MB (socket ${leaks('raw')}), client ${MB(median(pick('client', 'released')))} MB (client ${leaks('client')})`);
+console.log(`  sendText + streaming$ (assistant emissions counted, latest message kept):`);
+console.log(`    createClient streaming$  ${rate(streamingRate)} deltas/s  (${range('streaming')}; ${rate(median(pick('streaming', 'cpuRate')))} per CPU-second; client ${leaks('streaming')})`);
+console.log(`    ratio streaming$/raw     ${streamingRatio.toFixed(2)}  (paired per rep ${streamingPaired.toFixed(2)})  target >= ${STREAMING_TARGET}: ${verdict(streamingRatio >= STREAMING_TARGET)}`);
+console.log(`    per CPU-second           ${streamingCpuRatio.toFixed(2)}  (streaming$ CPU per delta vs raw)  target >= ${STREAMING_TARGET}: ${verdict(streamingCpuRatio >= STREAMING_TARGET)}`);
+console.log(`  answer of ${N.toLocaleString('en')} deltas built through the client, only the final transcript kept (last messages$ value):`);
+console.log(`    answer text ${runs.answer[0].textLength.toLocaleString('en')} chars = ${MB(answerBytes, 2)} MB (${runs.answer[0].latin1 ? 'Latin-1, 1 byte per char' : 'two-byte, 2 bytes per char'})`);
+console.log(`    retained, client open     ${MB(answerRetained, 2)} MB  (${heapRange('answer', 'retained')})  ratio retained/text ${answerRatio.toFixed(2)}  target <= ${ANSWER_HEAP_TARGET}: ${verdict(answerRatio <= ANSWER_HEAP_TARGET)}`);
+console.log(`    after dispose, transcript only  ${MB(answerReleased, 2)} MB  (${heapRange('answer', 'released')})  ratio ${answerReleasedRatio.toFixed(2)}  (client ${leaks('answer')})`);
 
 // Nothing of ours should be left: no timers, no sockets (only the simulator's pipe and process).
 const left = process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout' || kind === 'TCPSocketWrap' || kind === 'TCPWrap');

@@ -163,8 +163,17 @@ export function createClient(options: ClientOptions): RealtimeClient {
   const fetchImpl = resolved.fetch ?? globalThis.fetch?.bind(globalThis);
   if (!fetchImpl && resolved.auth.kind === 'credentials') throw new ClientError('invalid_options', 'fetch: no fetch available; pass options.fetch');
   const vault: TokenVault = { token: null, heygenToken: null, loginUiSessionId: null };
+  /**
+   * For every `client_wants_cancel` sent, whether an answer was running then. The server answers
+   * every cancel with `cancelled`, in order; one sent while idle must not mark the next answer
+   * cancelled (the server resets its flag when the next interaction starts).
+   */
+  const cancelTargets: boolean[] = [];
   const data = createDataPlane(now, {
-    conversationEvent: (event) => root.send({ type: 'server', event }),
+    conversationEvent: (event) => {
+      if (event.type === 'cancelled' && !cancelTargets.shift()) return;
+      root.send({ type: 'server', event });
+    },
     streamKind: (sessionId, kind) => root.send({ type: 'stream.kind', sessionId, kind }),
   });
   const disposed$ = data.disposed$.pipe(filter(Boolean));
@@ -441,6 +450,11 @@ export function createClient(options: ClientOptions): RealtimeClient {
       );
     });
 
+  const sendCancel = () => {
+    cancelTargets.push(interactionRunning());
+    root.send({ type: 'outbound', data: JSON.stringify({ type: 'client_wants_cancel' }) });
+  };
+
   /** Cancel the running answer and wait until the server gave the turn back. */
   async function cancelAndWait(): Promise<void> {
     if (!interactionRunning()) return;
@@ -448,7 +462,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
     // wait for it to end, then for the turn to come back
     const running = topInteraction();
     const ended = running ? nextEnd(running.getSnapshot().context.sessionId) : Promise.resolve();
-    root.send({ type: 'outbound', data: JSON.stringify({ type: 'client_wants_cancel' }) });
+    sendCancel();
     await ended;
     await turnBack();
   }
@@ -473,6 +487,45 @@ export function createClient(options: ClientOptions): RealtimeClient {
       for (const subscription of subscriptions) subscription.unsubscribe();
     };
   });
+
+  /** sendText calls go through one at a time until their text is sent (see sendText). */
+  let sendLock: Promise<void> = Promise.resolve();
+
+  /** Validates, waits for the turn when interrupting, sends; resolves with a waiter for the answer. */
+  async function prepareText(text: string, options: SendTextOptions): Promise<() => Promise<SendTextResult>> {
+    if (disposed) throw closedError();
+    if (typeof text !== 'string' || text.trim() === '') throw new ClientError('invalid_options', 'text: must not be empty (the server ignores empty input)');
+    const fileIds = [...(options.fileIds ?? [])];
+    if (fileIds.length > resolved.maxFilesPerMessage) {
+      throw new ClientError('too_many_files', `Too many files: ${fileIds.length} (at most ${resolved.maxFilesPerMessage} per message)`);
+    }
+    if (currentState() !== 'ready') throw new ClientError('not_ready', `Cannot send text while the connection is ${currentState()}; wait for client.ready()`);
+    while (interactionRunning()) {
+      if (!options.interrupt) throw new ClientError('interaction_in_progress', 'An answer is streaming; pass { interrupt: true } to cancel it first, or wait for it to end');
+      await cancelAndWait();
+      // the connection may have been lost while waiting: the text would go nowhere
+      if (disposed) throw closedError();
+      if (currentState() !== 'ready') throw new ClientError('not_ready', 'The connection was lost while waiting for the turn; the text was not sent');
+    }
+    const encoded = encodeClientEvent({ type: 'text_input', text, file_ids: fileIds });
+    const trimmed = text.trim();
+    if (trimmed.startsWith('!') && !trimmed.includes('\n')) {
+      root.send({ type: 'outbound', data: encoded }); // a chat command: answered inline, no interaction
+      return () => Promise.resolve({ outcome: 'command' as const });
+    }
+    const sessionId = conversation().getSnapshot().context.sessionId;
+    if (!sessionId) throw new ClientError('not_ready', 'No chat session yet');
+    const ended = nextEnd(sessionId);
+    data.echoUserText(text, fileIds);
+    root.send({ type: 'text.requested' });
+    root.send({ type: 'outbound', data: encoded });
+    return async () => {
+      const output = await ended;
+      // resolve once the server gave the turn back: only then may the next command go out safely
+      if (output.outcome !== 'interrupted') await turnBack();
+      return output;
+    };
+  }
 
   const uploads = {
     apiBase: resolved.url,
@@ -504,41 +557,22 @@ export function createClient(options: ClientOptions): RealtimeClient {
     messages$: data.messages$,
     streaming$: data.streaming$,
 
-    async sendText(text: string, options: SendTextOptions = {}): Promise<SendTextResult> {
-      if (disposed) throw closedError();
-      if (typeof text !== 'string' || text.trim() === '') throw new ClientError('invalid_options', 'text: must not be empty (the server ignores empty input)');
-      const fileIds = [...(options.fileIds ?? [])];
-      if (fileIds.length > resolved.maxFilesPerMessage) {
-        throw new ClientError('too_many_files', `Too many files: ${fileIds.length} (at most ${resolved.maxFilesPerMessage} per message)`);
-      }
-      if (currentState() !== 'ready') throw new ClientError('not_ready', `Cannot send text while the connection is ${currentState()}; wait for client.ready()`);
-      if (interactionRunning()) {
-        if (!options.interrupt) throw new ClientError('interaction_in_progress', 'An answer is streaming; pass { interrupt: true } to cancel it first, or wait for it to end');
-        await cancelAndWait();
-      }
-      const data_ = encodeClientEvent({ type: 'text_input', text, file_ids: fileIds });
-      const trimmed = text.trim();
-      if (trimmed.startsWith('!') && !trimmed.includes('\n')) {
-        root.send({ type: 'outbound', data: data_ }); // a chat command: answered inline, no interaction
-        return { outcome: 'command' };
-      }
-      const sessionId = conversation().getSnapshot().context.sessionId;
-      if (!sessionId) throw new ClientError('not_ready', 'No chat session yet');
-      const ended = nextEnd(sessionId);
-      data.echoUserText(text, fileIds);
-      root.send({ type: 'text.requested' });
-      root.send({ type: 'outbound', data: data_ });
-      const output = await ended;
-      // resolve once the server gave the turn back: only then may the next command go out safely
-      if (output.outcome !== 'interrupted') await turnBack();
-      return output;
+    sendText(text: string, options: SendTextOptions = {}): Promise<SendTextResult> {
+      // one at a time until each text is on the wire: two interrupting calls must not both wait for
+      // the same turn and then both send (the second would pre-empt the first on the server)
+      const sent = sendLock.then(() => prepareText(text, options));
+      sendLock = sent.then(
+        () => undefined,
+        () => undefined,
+      );
+      return sent.then((answer) => answer());
     },
 
     async cancel() {
       if (disposed) throw closedError();
       if (currentState() !== 'ready') throw new ClientError('not_ready', 'Cannot cancel while not connected');
       const confirmed = nextEvent('cancelled');
-      root.send({ type: 'outbound', data: JSON.stringify({ type: 'client_wants_cancel' }) });
+      sendCancel();
       await confirmed;
     },
     state$,

@@ -292,6 +292,31 @@ function appendDelta(ctx: Context, text: string, delta: string): string {
   return next;
 }
 
+/**
+ * The streaming message with longer text: an explicit literal of the same shape (one hidden class,
+ * no spread), because this runs for every delta.
+ */
+function withAssistantText(m: AssistantMessage, text: string): AssistantMessage {
+  return {
+    id: m.id,
+    sessionId: m.sessionId,
+    interactionId: m.interactionId,
+    kind: 'assistant',
+    role: m.role,
+    text,
+    format: m.format,
+    complete: m.complete,
+    stopReason: m.stopReason,
+    rawStopReason: m.rawStopReason,
+    inputTokens: m.inputTokens,
+    outputTokens: m.outputTokens,
+  };
+}
+
+function withThoughtText(m: ThoughtMessage, text: string): ThoughtMessage {
+  return { id: m.id, sessionId: m.sessionId, interactionId: m.interactionId, kind: 'thought', text, complete: m.complete };
+}
+
 const STATUS_RANK: Readonly<Record<ToolStatus, number>> = { cancelled: -1, selected: 0, running: 1, done: 2 };
 
 function newContext(top: boolean, sessionId: string | null, parent: Context | null, ownerCallId: string | null): Context {
@@ -567,7 +592,7 @@ class TranscriptImpl implements Transcript {
     }
     const stream = ctx.stream;
     if (stream !== null && stream.kind === 'assistant' && stream.role === role && stream.interactionId === ctx.interactionId) {
-      ctx.stream = { ...stream, text: appendDelta(ctx, stream.text, content) };
+      ctx.stream = withAssistantText(stream, appendDelta(ctx, stream.text, content));
       this.markStreaming(ctx);
       return;
     }
@@ -594,7 +619,7 @@ class TranscriptImpl implements Transcript {
   private thoughtDelta(ctx: Context, content: string): void {
     const stream = ctx.stream;
     if (stream !== null && stream.kind === 'thought' && stream.interactionId === ctx.interactionId) {
-      ctx.stream = { ...stream, text: appendDelta(ctx, stream.text, stringOr(content, '')) };
+      ctx.stream = withThoughtText(stream, appendDelta(ctx, stream.text, stringOr(content, '')));
       this.markStreaming(ctx);
       return;
     }

@@ -60,7 +60,8 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
   const transcript = createTranscript();
   const messages = new BehaviorSubject<readonly TranscriptMessage[]>(transcript.messages);
   const streaming = new BehaviorSubject<TranscriptMessage | null>(null);
-  let lastKind = '';
+  let lastKind: string | undefined;
+  let lastKindSession: string | undefined;
   const events = new Subject<ServerEvent>();
   const errors = new Subject<ClientError>();
   const audio = new Subject<Int16Array>();
@@ -149,9 +150,10 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
             streaming.next(current);
             // edges only: the kind of output streaming in a session changed
             const kind = current ? (current.kind === 'tool_call' && current.status === 'selected' ? 'toolSelection' : KIND_OF[current.kind]) : undefined;
-            const key = current && kind ? `${current.sessionId}\u0000${kind}` : '';
-            if (key !== lastKind) {
-              lastKind = key;
+            const session = current && kind ? current.sessionId : undefined;
+            if (kind !== lastKind || session !== lastKindSession) {
+              lastKind = kind;
+              lastKindSession = session;
               if (current && kind) control?.streamKind(current.sessionId, kind);
             }
           }

@@ -93,19 +93,42 @@ const CLOSE_WAIT_MS = 2_000;
 function trackSockets(Base: WebSocketConstructor) {
   const live = new Set<{ close(code?: number): void; terminate?: () => void }>();
   let waiters: (() => void)[] = [];
+  /** Where the next socket delivers its messages (set right before partysocket constructs it). */
+  let nextReceiver: ((data: string | ArrayBuffer) => void) | null = null;
   const settle = () => {
     if (live.size > 0) return;
     for (const resolve of waiters.splice(0)) resolve();
   };
   const Tracked = class extends (Base as unknown as new (url: string, protocols?: string | string[]) => EventTarget) {
+    /** Messages go straight to the receiver, not through partysocket's per-message event copy. */
+    private readonly direct: boolean;
+    /** Set while the receiver's own listener is being added (it must not be filtered out). */
+    private registering = false;
+
     constructor(url: string, protocols?: string | string[]) {
       super(url, protocols);
       const socket = this as unknown as { close(code?: number): void; terminate?: () => void };
       live.add(socket);
-      this.addEventListener('close', () => {
+      const receiver = nextReceiver;
+      nextReceiver = null;
+      this.direct = receiver !== null;
+      const onMessage = (event: Event) => receiver?.((event as MessageEvent).data as string | ArrayBuffer);
+      super.addEventListener('close', () => {
         live.delete(socket);
+        if (receiver) this.removeEventListener('message', onMessage);
         settle();
       });
+      if (!receiver) return;
+      // through the instance, so a WebSocket implementation that customises dispatch still works
+      this.registering = true;
+      this.addEventListener('message', onMessage);
+      this.registering = false;
+    }
+
+    override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: AddEventListenerOptions | boolean): void {
+      // partysocket re-dispatches every message as a fresh event copy; the data plane needs none
+      if (type === 'message' && this.direct && !this.registering) return;
+      super.addEventListener(type, listener, options);
     }
   } as unknown as WebSocketConstructor;
   /** Resolves once every socket made so far is closed; after `timeoutMs`, cuts the stragglers (where possible) and resolves. */
@@ -125,7 +148,11 @@ function trackSockets(Base: WebSocketConstructor) {
           };
           waiters.push(done);
         });
-  return { Tracked, allClosed, liveCount: () => live.size };
+  /** The next socket constructed delivers its messages to `receiver`. */
+  const expect = (receiver: (data: string | ArrayBuffer) => void) => {
+    nextReceiver = receiver;
+  };
+  return { Tracked, allClosed, expect, liveCount: () => live.size };
 }
 
 /** Creates the socket actor logic with its dependencies bound, and a way to wait for its sockets to close. */
@@ -139,6 +166,8 @@ export function createSocketActor(deps: SocketDependencies) {
         await tracker.allClosed(); // the previous socket of this client is fully closed first
         if (stopped) throw new Error('stopped');
         const token = await deps.getToken();
+        if (stopped) throw new Error('stopped');
+        tracker.expect(deliver); // partysocket constructs the socket right after this URL resolves
         return socketUrl(deps.apiBase, { token, uiSessionId: input.uiSessionId, chatSessionId: input.chatSessionId, agentKey: input.agentKey });
       } catch (error) {
         if (!stopped) sendBack({ type: 'socket.failed', problem: { reason: 'auth_required', message: error instanceof Error ? error.message : String(error) } });
@@ -158,8 +187,8 @@ export function createSocketActor(deps: SocketDependencies) {
     let awaitingLife = false;
 
     socket.onopen = () => sendBack({ type: 'socket.opened' });
-    socket.onmessage = (message: MessageEvent) => {
-      const data = message.data as string | ArrayBuffer;
+    function deliver(data: string | ArrayBuffer): void {
+      if (closed) return;
       const frame = decodeServerFrame(data, { maxMessageSize: input.maxMessageSize });
       deps.sink.frame(frame, byteLength(data));
       if (frame.kind === 'event' && CONTROL_EVENT_TYPES.has(frame.event.type)) {
@@ -169,7 +198,9 @@ export function createSocketActor(deps: SocketDependencies) {
         awaitingLife = false;
         sendBack({ type: 'socket.activity' });
       }
-    };
+    }
+    // messages arrive through `deliver` (bound by tracker.expect before the socket is made), never
+    // through partysocket's onmessage: setting both would deliver twice
     socket.onclose = (event: { code: number; reason: string }) => {
       if (closed) return;
       closed = true;
