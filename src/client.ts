@@ -2,7 +2,7 @@
  * `createClient`: validates the options, builds the root actor with its I/O actors bound to their
  * dependencies, and exposes commands and observables. The machines decide; this file only wires.
  */
-import { combineLatest, distinctUntilChanged, filter, map, Observable, of, shareReplay, switchMap, takeUntil, takeWhile, type Subscription } from 'rxjs';
+import { combineLatest, defer, distinctUntilChanged, filter, map, Observable, of, shareReplay, switchMap, takeUntil, takeWhile, type Subscription } from 'rxjs';
 import { createActor, waitFor, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { createAuthActors, type TokenVault } from './actors/auth.actors.js';
 import { createDataPlane, snapshots, type Catalog } from './actors/rx.js';
@@ -279,7 +279,10 @@ export function createClient(options: ClientOptions): RealtimeClient {
     takeUntil(disposed$),
     shareReplay({ bufferSize: 1, refCount: false }),
   );
-  const interaction$ = snapshots(conversation()).pipe(
+  const interaction$ = defer(() => {
+    data.startTranscript(); // the streaming kind comes from the transcript
+    return snapshots(conversation());
+  }).pipe(
     map(() => topInteraction()),
     distinctUntilChanged(),
     switchMap((actor) =>

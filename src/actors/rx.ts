@@ -2,7 +2,7 @@
  * The only bridge to RxJS: actor snapshots as observables, and the data plane (every decoded frame
  * fanned out to events$, errors$, user$ and catalog$). No other module creates a Subject.
  */
-import { BehaviorSubject, distinctUntilChanged, Observable, Subject } from 'rxjs';
+import { BehaviorSubject, defer, distinctUntilChanged, Observable, Subject } from 'rxjs';
 import type { AnyActorRef, SnapshotFrom } from 'xstate';
 import { ClientError } from '../errors.js';
 import type { DecodedFrame } from '../schema/codec.js';
@@ -62,6 +62,34 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
   const streaming = new BehaviorSubject<TranscriptMessage | null>(null);
   let lastKind: string | undefined;
   let lastKindSession: string | undefined;
+  /**
+   * The transcript folds only once something needs it (messages$, streaming$, sendText): an app
+   * that reads events$ alone does not pay for it. Until then the events since the last resync are
+   * kept, deltas excepted (each round's `history_delta` carries its text), and replayed at start.
+   */
+  let folding = false;
+  const backlog: ServerEvent[] = [];
+  const applyToTranscript = (event: ServerEvent): void => {
+    const change = transcript.apply(event);
+    if (change.messagesChanged) messages.next(transcript.messages);
+    if (change.streamingChanged) {
+      const current = transcript.streaming;
+      streaming.next(current);
+      // edges only: the kind of output streaming in a session changed
+      const kind = current ? (current.kind === 'tool_call' && current.status === 'selected' ? 'toolSelection' : KIND_OF[current.kind]) : undefined;
+      const session = current && kind ? current.sessionId : undefined;
+      if (kind !== lastKind || session !== lastKindSession) {
+        lastKind = kind;
+        lastKindSession = session;
+        if (current && kind) control?.streamKind(current.sessionId, kind);
+      }
+    }
+  };
+  const startFolding = (): void => {
+    if (folding) return;
+    folding = true;
+    for (const event of backlog.splice(0)) applyToTranscript(event);
+  };
   const events = new Subject<ServerEvent>();
   const errors = new Subject<ClientError>();
   const audio = new Subject<Int16Array>();
@@ -143,20 +171,9 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
         case 'event': {
           const event = frame.event;
           fold(event);
-          const change = transcript.apply(event);
-          if (change.messagesChanged) messages.next(transcript.messages);
-          if (change.streamingChanged) {
-            const current = transcript.streaming;
-            streaming.next(current);
-            // edges only: the kind of output streaming in a session changed
-            const kind = current ? (current.kind === 'tool_call' && current.status === 'selected' ? 'toolSelection' : KIND_OF[current.kind]) : undefined;
-            const session = current && kind ? current.sessionId : undefined;
-            if (kind !== lastKind || session !== lastKindSession) {
-              lastKind = kind;
-              lastKindSession = session;
-              if (current && kind) control?.streamKind(current.sessionId, kind);
-            }
-          }
+          if (folding) applyToTranscript(event);
+          else if (event.type === 'chat_session_changed') backlog.splice(0, backlog.length, event);
+          else if (event.type !== 'text_delta' && event.type !== 'thought_delta') backlog.push(event);
           if (control && CONVERSATION_EVENT_TYPES.has(event.type)) control.conversationEvent(event);
           events.next(event);
           break;
@@ -190,7 +207,10 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
     errors$: errors.asObservable(),
     audio$: audio.asObservable(),
     user$: user.pipe(distinctUntilChanged()),
-    messages$: messages.asObservable(),
+    messages$: defer(() => {
+      startFolding();
+      return messages;
+    }),
     sessions$: sessions.pipe(distinctUntilChanged()),
     currentSession$: currentSession.pipe(distinctUntilChanged()),
     /** The current chat session, as last reported. */
@@ -203,9 +223,15 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
     forgetSession(sessionId: string): void {
       sessions.next(sessions.value.filter((entry) => entry.session_id !== sessionId));
     },
-    streaming$: streaming.asObservable(),
+    streaming$: defer(() => {
+      startFolding();
+      return streaming;
+    }),
+    /** Starts the transcript (interaction$ reads the streaming kind it reports). */
+    startTranscript: startFolding,
     /** A local echo of the user's text, shown before the server confirms it. */
     echoUserText(text: string, fileIds: readonly string[]): void {
+      startFolding();
       transcript.addLocalUserMessage(text, fileIds);
       messages.next(transcript.messages);
     },
