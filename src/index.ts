@@ -29,7 +29,20 @@ export {
   unifiedMessageParamToMessage,
 } from './messages.js';
 
-export type { ClientStateView, ConnectionState, ConnectionStatus, RealtimeClient } from './client.js';
+export type {
+  ClientStateView,
+  ConnectionState,
+  ConnectionStatus,
+  InteractionView,
+  RealtimeClient,
+  SendTextOptions,
+  SendTextResult,
+  Turn,
+} from './client.js';
+export type { InteractionOutcome, InteractionOutput } from './machines/interaction.machine.js';
+export type { NormalizedStopReason, SubSession, TranscriptMessage } from './transcript.logic.js';
+export type { UploadInput, UploadOptions, UploadProgress } from './actors/upload.js';
+export type { UploadResponse } from './schema/http.js';
 export type { Catalog } from './actors/rx.js';
 export type { ClientErrorReason } from './errors.js';
 export type {
