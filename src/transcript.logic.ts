@@ -317,6 +317,14 @@ function withThoughtText(m: ThoughtMessage, text: string): ThoughtMessage {
   return { id: m.id, sessionId: m.sessionId, interactionId: m.interactionId, kind: 'thought', text, complete: m.complete };
 }
 
+/** The four possible results of `apply`, shared: it runs for every delta and allocates nothing for this. */
+const CHANGES: readonly TranscriptChange[] = [
+  Object.freeze({ messagesChanged: false, streamingChanged: false }),
+  Object.freeze({ messagesChanged: false, streamingChanged: true }),
+  Object.freeze({ messagesChanged: true, streamingChanged: false }),
+  Object.freeze({ messagesChanged: true, streamingChanged: true }),
+];
+
 const STATUS_RANK: Readonly<Record<ToolStatus, number>> = { cancelled: -1, selected: 0, running: 1, done: 2 };
 
 function newContext(top: boolean, sessionId: string | null, parent: Context | null, ownerCallId: string | null): Context {
@@ -391,7 +399,7 @@ class TranscriptImpl implements Transcript {
     this.dispatch(event);
     const messagesChanged = this.topChanged;
     this.topChanged = false;
-    return { messagesChanged, streamingChanged: this.streaming !== before };
+    return CHANGES[(messagesChanged ? 2 : 0) + (this.streaming !== before ? 1 : 0)]!;
   }
 
   addLocalUserMessage(text: string, fileIds: readonly string[] = []): string {

@@ -113,12 +113,22 @@ function trackSockets(Base: WebSocketConstructor) {
       nextReceiver = null;
       this.direct = receiver !== null;
       const onMessage = (event: Event) => receiver?.((event as MessageEvent).data as string | ArrayBuffer);
+      // ws (Node): its EventEmitter side skips building a MessageEvent per frame; only when nobody
+      // patched this instance's addEventListener (a wrapper that customises dispatch keeps it)
+      const emitter = this as unknown as { on?: (e: 'message', l: (data: unknown, isBinary: boolean) => void) => void; off?: (e: 'message', l: (data: unknown, isBinary: boolean) => void) => void };
+      const useEmitter = typeof emitter.on === 'function' && typeof emitter.off === 'function' && !Object.prototype.hasOwnProperty.call(this, 'addEventListener');
+      const onData = (data: unknown, isBinary: boolean) => receiver?.(isBinary ? (data as ArrayBuffer) : String(data));
       super.addEventListener('close', () => {
         live.delete(socket);
-        if (receiver) this.removeEventListener('message', onMessage);
+        if (receiver && useEmitter) emitter.off!('message', onData);
+        else if (receiver) this.removeEventListener('message', onMessage);
         settle();
       });
       if (!receiver) return;
+      if (useEmitter) {
+        emitter.on!('message', onData);
+        return;
+      }
       // through the instance, so a WebSocket implementation that customises dispatch still works
       this.registering = true;
       this.addEventListener('message', onMessage);
