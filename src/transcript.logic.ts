@@ -346,11 +346,9 @@ function newContext(top: boolean, sessionId: string | null, parent: Context | nu
   };
 }
 
-/** The `session_id` / `user_session_id` of an event, when it has the session envelope. */
-function envelopeOf(event: ServerEvent): { sessionId: string | null; userSessionId: string | null } | null {
-  const e = event as unknown as JsonRecord;
-  if (!('session_id' in e) && !('user_session_id' in e)) return null;
-  return { sessionId: stringOrNull(e.session_id), userSessionId: stringOrNull(e.user_session_id) };
+/** Whether an event carries the session envelope (`session_id` / `user_session_id`). */
+function hasEnvelope(event: ServerEvent): boolean {
+  return 'session_id' in event || 'user_session_id' in event;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -468,34 +466,37 @@ class TranscriptImpl implements Transcript {
       default:
         break;
     }
-    const envelope = envelopeOf(event);
-    if (envelope === null) return;
+    if (!hasEnvelope(event)) return;
+    // read without building an envelope object: this runs for every delta
+    const record = event as unknown as JsonRecord;
+    const sessionId = stringOrNull(record.session_id);
+    const userSessionId = stringOrNull(record.user_session_id);
     if (event.type === 'subsession_started') {
-      if (this.belongs(envelope)) this.subsessionStarted(event);
+      if (this.belongs(sessionId, userSessionId)) this.subsessionStarted(event);
       return;
     }
     if (event.type === 'subsession_ended') {
-      if (this.belongs(envelope)) this.subsessionEnded();
+      if (this.belongs(sessionId, userSessionId)) this.subsessionEnded();
       return;
     }
-    const ctx = this.route(envelope);
+    const ctx = this.route(sessionId, userSessionId);
     if (ctx === null) return;
     if (event.type !== 'text_delta' && event.type !== 'tool_select_delta') ctx.reopenId = null;
     this.fold(ctx, event);
   }
 
-  private belongs(envelope: { sessionId: string | null; userSessionId: string | null }): boolean {
+  private belongs(sessionId: string | null, userSessionId: string | null): boolean {
     const current = this.currentSessionId;
     if (current === null) return false;
     // Legacy events may leave the envelope out: they are the current session's.
-    if (envelope.sessionId === null && envelope.userSessionId === null) return true;
-    return envelope.sessionId === current || envelope.userSessionId === current;
+    if (sessionId === null && userSessionId === null) return true;
+    return sessionId === current || userSessionId === current;
   }
 
   /** The context an event folds into, or `null` when it is not this conversation's or has nowhere to go. */
-  private route(envelope: { sessionId: string | null; userSessionId: string | null }): Context | null {
-    if (!this.belongs(envelope)) return null;
-    const id = envelope.sessionId;
+  private route(sessionId: string | null, userSessionId: string | null): Context | null {
+    if (!this.belongs(sessionId, userSessionId)) return null;
+    const id = sessionId;
     if (id === null || id === this.currentSessionId) return this.top;
     const known = this.bound.get(id);
     if (known !== undefined) return known;
