@@ -6,7 +6,7 @@ import { PROFILES, connectReady, startSim, useSimulators } from './harness.js';
 
 useSimulators();
 
-const WORKSPACE_ENTRY = { name: 'ws', path_or_bucket: '/tmp/ws', description: 'a workspace', type: 'local', read_only: false, prefix: '' };
+const WORKSPACE_ENTRY = { name: 'ws', path_or_bucket: '/srv/ws', description: 'a workspace', type: 'local', read_only: false, prefix: '' };
 
 /** Parsed-but-unhandled or unknown types that get the warning in both profiles (§3.1, §4.22). */
 const UNHANDLED_BOTH: ReadonlyArray<Record<string, unknown> & { type: string }> = [
