@@ -81,6 +81,9 @@ function byteLength(data: string | ArrayBuffer | ArrayBufferView): number {
   return data.length;
 }
 
+/** Takes one frame's data; `bytes`, when known, is its size on the wire. */
+type Receiver = (data: string | ArrayBuffer, bytes?: number) => void;
+
 /** How long a new attempt waits for the previous socket's close to complete. */
 const CLOSE_WAIT_MS = 2_000;
 
@@ -94,7 +97,7 @@ function trackSockets(Base: WebSocketConstructor) {
   const live = new Set<{ close(code?: number): void; terminate?: () => void }>();
   let waiters: (() => void)[] = [];
   /** Where the next socket delivers its messages (set right before partysocket constructs it). */
-  let nextReceiver: ((data: string | ArrayBuffer) => void) | null = null;
+  let nextReceiver: Receiver | null = null;
   const settle = () => {
     if (live.size > 0) return;
     for (const resolve of waiters.splice(0)) resolve();
@@ -117,7 +120,9 @@ function trackSockets(Base: WebSocketConstructor) {
       // patched this instance's addEventListener (a wrapper that customises dispatch keeps it)
       const emitter = this as unknown as { on?: (e: 'message', l: (data: unknown, isBinary: boolean) => void) => void; off?: (e: 'message', l: (data: unknown, isBinary: boolean) => void) => void };
       const useEmitter = typeof emitter.on === 'function' && typeof emitter.off === 'function' && !Object.prototype.hasOwnProperty.call(this, 'addEventListener');
-      const onData = (data: unknown, isBinary: boolean) => receiver?.(isBinary ? (data as ArrayBuffer) : String(data));
+      // a text frame comes as a Buffer: its length is the frame's UTF-8 size, no need to measure the string
+      const onData = (data: unknown, isBinary: boolean) =>
+        receiver?.(isBinary ? (data as ArrayBuffer) : String(data), (data as { byteLength: number }).byteLength);
       super.addEventListener('close', () => {
         live.delete(socket);
         if (receiver && useEmitter) emitter.off!('message', onData);
@@ -159,7 +164,7 @@ function trackSockets(Base: WebSocketConstructor) {
           waiters.push(done);
         });
   /** The next socket constructed delivers its messages to `receiver`. */
-  const expect = (receiver: (data: string | ArrayBuffer) => void) => {
+  const expect = (receiver: Receiver) => {
     nextReceiver = receiver;
   };
   return { Tracked, allClosed, expect, liveCount: () => live.size };
@@ -196,11 +201,12 @@ export function createSocketActor(deps: SocketDependencies) {
     /** A ping is out: the next frame of any kind proves the server alive (reported once). */
     let awaitingLife = false;
 
+    const decodeOptions = { maxMessageSize: input.maxMessageSize };
     socket.onopen = () => sendBack({ type: 'socket.opened' });
-    function deliver(data: string | ArrayBuffer): void {
+    function deliver(data: string | ArrayBuffer, bytes?: number): void {
       if (closed) return;
-      const frame = decodeServerFrame(data, { maxMessageSize: input.maxMessageSize });
-      deps.sink.frame(frame, byteLength(data));
+      const frame = decodeServerFrame(data, decodeOptions);
+      deps.sink.frame(frame, bytes ?? byteLength(data));
       if (frame.kind === 'event' && CONTROL_EVENT_TYPES.has(frame.event.type)) {
         awaitingLife = false;
         sendBack({ type: 'server.event', event: frame.event });

@@ -3,6 +3,7 @@
  * outbound policy (README "What waits for ready"), malformed server frames, disconnect and dispose.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { firstValueFrom } from 'rxjs';
 import { createClient } from '../../../src/client.js';
 import { ClientError } from '../../../src/errors.js';
 import type { ClientOptions } from '../../../src/options.js';
@@ -214,5 +215,24 @@ describe('disconnect and dispose', () => {
     await until(() => h.spy.sockets.every((s) => s.ws.readyState !== OPEN), 2000, 'the socket is closed');
     await expect(h.client.send({ type: 'get_agents' })).rejects.toMatchObject({ reason: 'closed' });
     await expect(h.client.connect()).rejects.toMatchObject({ reason: 'closed' });
+  });
+});
+
+describe('connection$ counters', () => {
+  it('messagesReceived and bytesReceived count every frame the server sent, in UTF-8 bytes', async () => {
+    const sim = await startSim();
+    const h = makeClient(sim);
+    await h.connect(3000);
+    const text = 'Grüße, naïve café — ✓ 日本語';
+    await withTimeout(h.client.sendText(text), 5000, 'sendText to resolve');
+    await h.client.disconnect();
+    const status = await firstValueFrom(h.client.connection$);
+
+    const sent = sim.control.frames.filter((frame) => frame.direction === 'out');
+    // the text came back on the wire (escaped, as Python's json.dumps does)
+    expect(sent.some((frame) => frame.text?.includes('\\u2713'))).toBe(true);
+    const bytes = sent.reduce((sum, frame) => sum + (frame.kind === 'text' ? Buffer.byteLength(frame.text!, 'utf8') : frame.bytes!), 0);
+    expect(status.messagesReceived).toBe(sent.length);
+    expect(status.bytesReceived).toBe(bytes);
   });
 });
