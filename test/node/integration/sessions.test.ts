@@ -109,6 +109,18 @@ async function chat(h: Harness, text: string): Promise<void> {
   expect(result, `the outcome of sendText("${text}")`).toMatchObject({ outcome: 'done' });
 }
 
+/** Chats in the current session (`older`), opens a new one (`newer`) and chats there, then lists: sessions$ holds both, newest first. */
+async function twoSessions(h: Harness, sessions: { readonly value: readonly ChatSessionIndexEntry[] }): Promise<{ older: string; newer: string }> {
+  const older = currentId(h)!;
+  await chat(h, 'the older session');
+  await withTimeout(h.client.newSession(), WAIT, 'newSession()');
+  const newer = currentId(h)!;
+  await chat(h, 'the newer session');
+  await withTimeout(h.client.listSessions(), WAIT, 'listSessions()');
+  expect(idsOf(sessions.value)).toEqual([newer, older]);
+  return { older, newer };
+}
+
 const currentId = (h: Harness) => h.status().chatSessionId;
 const toolCalls = (messages: readonly TranscriptMessage[]) => messages.filter((m): m is Message<'tool_call'> => m.kind === 'tool_call');
 const userMessages = (messages: readonly TranscriptMessage[]) => messages.filter((m): m is Message<'user'> => m.kind === 'user');
@@ -222,13 +234,7 @@ describe.each(['agentc', 'full'] as const)('profile %s', (profile) => {
       const h = await connected(sim);
       const current = watch(h.client.currentSession$);
       const sessions = watch(h.client.sessions$);
-      const older = currentId(h)!;
-      await chat(h, 'the older session');
-      await withTimeout(h.client.newSession(), WAIT, 'newSession()');
-      const newer = currentId(h)!;
-      await chat(h, 'the newer session');
-      await withTimeout(h.client.listSessions(), WAIT, 'listSessions()');
-      expect(idsOf(sessions.value)).toEqual([newer, older]);
+      const { older, newer } = await twoSessions(h, sessions);
 
       // the current session: confirmed by chat_session_name_changed
       const mark = sim.control.frames.length;
@@ -255,12 +261,7 @@ describe.each(['agentc', 'full'] as const)('profile %s', (profile) => {
       const sim = await startSim({ profile });
       const h = await connected(sim);
       const sessions = watch(h.client.sessions$);
-      const older = currentId(h)!;
-      await chat(h, 'the older session');
-      await withTimeout(h.client.newSession(), WAIT, 'newSession()');
-      await chat(h, 'the newer session');
-      await withTimeout(h.client.listSessions(), WAIT, 'listSessions()');
-      expect(idsOf(sessions.value)).toContain(older);
+      const { older } = await twoSessions(h, sessions);
 
       await withTimeout(h.client.renameSession('Other name', older), WAIT, 'renameSession(other)');
 
@@ -273,13 +274,7 @@ describe.each(['agentc', 'full'] as const)('profile %s', (profile) => {
       const h = await connected(sim);
       const current = watch(h.client.currentSession$);
       const sessions = watch(h.client.sessions$);
-      const older = currentId(h)!;
-      await chat(h, 'the older session');
-      await withTimeout(h.client.newSession(), WAIT, 'newSession()');
-      const newer = currentId(h)!;
-      await chat(h, 'the newer session');
-      await withTimeout(h.client.listSessions(), WAIT, 'listSessions()');
-      expect(idsOf(sessions.value)).toEqual([newer, older]);
+      const { older, newer } = await twoSessions(h, sessions);
       const errorsBefore = h.errors().length;
 
       // another session

@@ -7,6 +7,7 @@ import type { SocketCommand, SocketEvent, SocketInput } from '../../../src/actor
 import { DEFAULT_RECONNECTION } from '../../../src/machines/connection.logic.js';
 import { connectionMachine, type ConnectionInput } from '../../../src/machines/connection.machine.js';
 import type { ServerEvent } from '../../../src/schema/server/index.js';
+import { baseConnectionInput } from '../properties/harness.js';
 
 interface FakeSocket {
   readonly input: SocketInput;
@@ -28,20 +29,7 @@ function harness(overrides: Partial<ConnectionInput> = {}) {
       fake.stopped = true;
     };
   });
-  const input: ConnectionInput = {
-    reconnection: { ...DEFAULT_RECONNECTION },
-    autoReconnect: true,
-    connectionTimeout: 10_000,
-    pingInterval: 30_000,
-    pongTimeout: 10_000,
-    stableAfter: 5_000,
-    maxMessageSize: 10 * 1024 * 1024,
-    agentKey: null,
-    chatSessionId: null,
-    uiSessionId: null,
-    seed: 7,
-    ...overrides,
-  };
+  const input: ConnectionInput = { ...baseConnectionInput, ...overrides };
   const actor = createActor(connectionMachine.provide({ actors: { socket } }), { input, clock }).start();
   const last = () => sockets[sockets.length - 1]!;
   const server = (event: ServerEvent) => last().emit({ type: 'server.event', event });

@@ -5,6 +5,7 @@
  */
 import { createActor, fromCallback, SimulatedClock, type AnyEventObject, type SnapshotFrom } from 'xstate';
 import type { SocketCommand, SocketEvent, SocketInput } from '../../../src/actors/socket.actor.js';
+import { DEFAULT_RECONNECTION } from '../../../src/machines/connection.logic.js';
 import { connectionMachine, type ConnectionInput } from '../../../src/machines/connection.machine.js';
 import type { ServerEvent } from '../../../src/schema/server/index.js';
 
@@ -123,8 +124,9 @@ export interface Transition {
   readonly snapshot: SnapshotFrom<typeof connectionMachine>;
 }
 
+/** The connection machine's input with the client's defaults (shared by the machine and property tests). */
 export const baseConnectionInput: ConnectionInput = {
-  reconnection: { initialDelay: 1000, maxDelay: 30_000, backoffMultiplier: 1.5, maxAttempts: 0, jitterFactor: 0.3 },
+  reconnection: { ...DEFAULT_RECONNECTION },
   autoReconnect: true,
   connectionTimeout: 10_000,
   pingInterval: 30_000,

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { chunks, pcmSilence, pcmTone, type Ev, type SimClient } from '../../helpers/sim-client.js';
-import { collapse, connectReady, interact, kinds, poll, startSim, useSimulators } from './harness.js';
+import { DEFAULT_SEQUENCE, collapse, connectReady, interact, kinds, poll, startSim, useSimulators } from './harness.js';
 
 useSimulators();
 
@@ -16,22 +16,6 @@ const VOICE_TEXT = /^Voice message \((\d+\.\d) s\)$/;
 function sendAudio(client: SimClient, ...parts: Buffer[]): void {
   for (const chunk of chunks(Buffer.concat(parts))) client.sendRaw(chunk);
 }
-
-/** The standard Claude sequence of the `default` agent (§7.3). */
-const DEFAULT_SEQUENCE = [
-  'user_turn_end',
-  'chat_session_added',
-  'anthropic_user_message',
-  'interaction:start',
-  'system_prompt',
-  'completion:start',
-  'text_delta',
-  'completion:end',
-  'history_delta',
-  'interaction:end',
-  'chat_session_added',
-  'user_turn_start',
-];
 
 function voiceSeconds(events: readonly Ev[]): number {
   const content = events.find((e) => e.type === 'anthropic_user_message')?.message?.content as unknown;

@@ -13,6 +13,22 @@ import { closeAllClients, connect, login, type ConnectOptions, type Ev, type Sim
 
 export const PROFILES: readonly SimulatorProfile[] = ['agentc', 'full'];
 
+/** The standard Claude sequence of the `default` agent (§7.3), as `collapse(kinds(events))` gives it. */
+export const DEFAULT_SEQUENCE: readonly string[] = Object.freeze([
+  'user_turn_end',
+  'chat_session_added',
+  'anthropic_user_message',
+  'interaction:start',
+  'system_prompt',
+  'completion:start',
+  'text_delta',
+  'completion:end',
+  'history_delta',
+  'interaction:end',
+  'chat_session_added',
+  'user_turn_start',
+]);
+
 interface Tracked {
   readonly sim: Simulator;
   readonly profile: SimulatorProfile;
