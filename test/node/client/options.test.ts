@@ -201,20 +201,20 @@ describe('resolveOptions: valid input', () => {
 
   it('resolves any valid combination to the given values or the defaults', () => {
     const positive = fc.integer({ min: 1, max: 2_147_483_647 });
-    const optionsArb = fc.record(
-      {
-        autoReconnect: fc.boolean(),
-        debug: fc.boolean(),
-        connectionTimeout: positive,
-        pingInterval: positive,
-        pongTimeout: positive,
-        maxMessageSize: positive,
-        maxUploadSize: positive,
-        maxFilesPerMessage: positive,
-        agentKey: fc.string({ minLength: 1 }),
-      },
-      { requiredKeys: [] },
-    );
+    const shapes = {
+      autoReconnect: fc.boolean(),
+      debug: fc.boolean(),
+      connectionTimeout: positive,
+      pingInterval: positive,
+      pongTimeout: positive,
+      maxMessageSize: positive,
+      maxUploadSize: positive,
+      maxFilesPerMessage: positive,
+      agentKey: fc.string({ minLength: 1 }),
+    };
+    const optionsArb = fc.record(shapes, { requiredKeys: [] });
+    const keys = Object.keys(shapes) as (keyof typeof shapes)[];
+    expect(keys).toHaveLength(9);
     const reconnectionArb = fc.record(
       {
         initialDelay: fc.integer({ min: 0, max: 1000 }),
@@ -228,8 +228,8 @@ describe('resolveOptions: valid input', () => {
     fc.assert(
       fc.property(optionsArb, reconnectionArb, (given, reconnection) => {
         const resolved = resolveOptions({ ...minimal, ...given, reconnection });
-        for (const key of Object.keys(optionsArb) as (keyof typeof given)[]) {
-          expect(resolved[key]).toBe(given[key] ?? DEFAULT_OPTIONS[key]);
+        for (const key of keys) {
+          expect(resolved[key], key).toBe(given[key] ?? DEFAULT_OPTIONS[key]);
         }
         expect(resolved.reconnection).toEqual({ ...DEFAULT_RECONNECTION, ...reconnection });
       }),
