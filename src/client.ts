@@ -2,7 +2,7 @@
  * `createClient`: validates the options, builds the root actor with its I/O actors bound to their
  * dependencies, and exposes commands and observables. The machines decide; this file only wires.
  */
-import { combineLatest, defer, distinctUntilChanged, filter, map, Observable, of, shareReplay, switchMap, takeUntil, takeWhile, type Subscription } from 'rxjs';
+import { combineLatest, defer, EMPTY, distinctUntilChanged, filter, map, Observable, of, shareReplay, switchMap, takeUntil, takeWhile, type Subscription } from 'rxjs';
 import { createActor, waitFor, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { createAuthActors, type TokenVault } from './actors/auth.actors.js';
 import { createDataPlane, snapshots, type Catalog } from './actors/rx.js';
@@ -280,6 +280,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
     shareReplay({ bufferSize: 1, refCount: false }),
   );
   const interaction$ = defer(() => {
+    if (disposed) return EMPTY; // the actors are gone; like every other stream, it has completed
     data.startTranscript(); // the streaming kind comes from the transcript
     return snapshots(conversation());
   }).pipe(
@@ -339,6 +340,9 @@ export function createClient(options: ClientOptions): RealtimeClient {
       }
       if ((state === 'reconnecting' || state === 'failed' || state === 'closed') && (previous === 'ready' || previous === 'initializing')) {
         root.send({ type: 'connection.lost' });
+        // the loss ends every interaction; a `cancelled` for a cancel sent before it has nothing left
+        // to end, and must not be matched with a later cancel
+        cancelTargets.length = 0;
       }
       if ((state === 'failed' || state === 'closed') && previous !== state) {
         rejectHeld(new ClientError(state === 'failed' ? (snapshot.context.lastError?.reason ?? 'network') : 'closed', 'The connection ended before the command could be sent'));

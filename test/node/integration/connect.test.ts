@@ -216,6 +216,26 @@ describe('disconnect and dispose', () => {
     await expect(h.client.send({ type: 'get_agents' })).rejects.toMatchObject({ reason: 'closed' });
     await expect(h.client.connect()).rejects.toMatchObject({ reason: 'closed' });
   });
+
+  it('after dispose(), subscribing to any observable for the first time completes it, without an error', async () => {
+    const sim = await startSim();
+    const h = makeClient(sim);
+    await h.connect(3000);
+    h.client.dispose();
+    const names = Object.keys(h.client).filter((key) => key.endsWith('$'));
+    expect(names).toEqual(expect.arrayContaining(['interaction$', 'turn$', 'messages$', 'streaming$', 'sessions$', 'events$']));
+    const outcome: Record<string, string> = {};
+    for (const name of names) {
+      const stream = (h.client as unknown as Record<string, import('rxjs').Observable<unknown>>)[name]!;
+      outcome[name] = 'open';
+      try {
+        stream.subscribe({ complete: () => (outcome[name] = 'completed'), error: (error: unknown) => (outcome[name] = `error: ${String(error)}`) });
+      } catch (error) {
+        outcome[name] = `threw: ${String(error)}`;
+      }
+    }
+    expect(outcome).toEqual(Object.fromEntries(names.map((name) => [name, 'completed'])));
+  });
 });
 
 describe('connection$ counters', () => {

@@ -18,7 +18,7 @@ import type { InteractionView, RealtimeClient, Turn } from '../../../src/client.
 import type { ClientError } from '../../../src/errors.js';
 import type { Simulator, SimulatorProfile } from '../../../src/sim/types.js';
 import type { TranscriptMessage } from '../../../src/transcript.logic.js';
-import { cleanup, firstMatch, makeClient, socketSpy, startSim, until, withTimeout, type SocketSpy } from './harness.js';
+import { cleanup, firstMatch, makeClient, rejection, socketSpy, type SocketSpy, startSim, until, withTimeout } from './harness.js';
 
 afterEach(cleanup);
 
@@ -308,6 +308,24 @@ describe.each(PROFILES)('conversation (profile %s)', (profile) => {
     expect(seen.interactions.find((view) => view !== null)?.state).toBe('requested');
     expect(seen.interaction()).toBeNull();
     expect(seen.interactions.at(-1)).toBeNull();
+  });
+
+  it('a cancel whose answer was lost with the connection is not matched with a later cancel: the next answer still ends cancelled', async () => {
+    const sim = await startSim({ profile, deltaMs: 2 });
+    const { h, seen } = await connected(sim, 'firehose', QUIET_HEARTBEAT);
+    // a cancel while idle; the socket drops before the server's `cancelled` goes out
+    sim.control.dropAtEvent('cancelled');
+    const lost = await rejection(h.client.cancel(), 3000, 'cancel() on a dropped socket');
+    expect(lost.message).toContain('lost');
+    const from = h.timeline.length;
+    await h.waitForState('ready', 5000, from);
+    sim.control.clearFaults();
+
+    const sent = settlement(h.client.sendText('stream 3000'));
+    await h.waitUntil(() => seen.streamed() >= 20, 3000, '20 deltas on streaming$');
+    await withTimeout(h.client.cancel(), 2000, 'cancel() to resolve');
+    const result = await withTimeout(sent.promise, 3000, 'sendText to resolve after the cancel');
+    expect(result).toMatchObject({ outcome: 'cancelled', stopReason: 'cancelled' });
   });
 
   it('cancel() mid-answer: resolves, sendText resolves cancelled, and only client_wants_cancel went out meanwhile', async () => {

@@ -295,3 +295,17 @@ export function tokenExpiry(token: string): number {
 export { INIT_BURST } from '../../helpers/sequences.js';
 
 export { CLOSED, CONNECTING, OPEN };
+
+/** The rejection of `promise` (fails the test if it resolves), within `ms`. */
+export async function rejection(promise: Promise<unknown>, ms: number, what: string): Promise<ClientError> {
+  const outcome = await withTimeout(
+    promise.then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    ),
+    ms,
+    what,
+  );
+  if (outcome.ok) throw new Error(`${what} resolved (${JSON.stringify(outcome.value)?.slice(0, 200)}) instead of rejecting`);
+  return outcome.error as ClientError;
+}

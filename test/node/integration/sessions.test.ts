@@ -20,7 +20,7 @@ import type { ChatSessionIndexEntry } from '../../../src/schema/session.js';
 import type { Simulator } from '../../../src/sim/types.js';
 import type { TranscriptMessage } from '../../../src/transcript.logic.js';
 import type { UploadProgress } from '../../../src/actors/upload.js';
-import { cleanup, firstMatch, makeClient, startSim, withTimeout, type Harness } from './harness.js';
+import { cleanup, firstMatch, makeClient, rejection, startSim, withTimeout, type Harness } from './harness.js';
 
 const subscriptions: Subscription[] = [];
 afterEach(async () => {
@@ -77,20 +77,6 @@ function outbound(sim: Simulator, mark: number, uiSessionId?: string): Json[] {
 
 const typesOf = (frames: Json[]) => frames.map((f) => String(f.type));
 const idsOf = (entries: readonly ChatSessionIndexEntry[]) => entries.map((e) => e.session_id);
-
-/** The rejection of `promise` (fails the test if it resolves), within `ms`. */
-async function rejection(promise: Promise<unknown>, ms: number, what: string): Promise<ClientError> {
-  const outcome = await withTimeout(
-    promise.then(
-      (value) => ({ ok: true as const, value }),
-      (error: unknown) => ({ ok: false as const, error }),
-    ),
-    ms,
-    what,
-  );
-  if (outcome.ok) throw new Error(`${what} resolved (${JSON.stringify(outcome.value)?.slice(0, 200)}) instead of rejecting`);
-  return outcome.error as ClientError;
-}
 
 /** Whether `promise` settled before the next macrotask (i.e. without waiting for any I/O). */
 async function settlesAtOnce(promise: Promise<unknown>): Promise<boolean> {
