@@ -81,6 +81,13 @@ function byteLength(data: string | ArrayBuffer | ArrayBufferView): number {
   return data.length;
 }
 
+/** Why no token came: `auth_required` (final) unless the getter said the auth machine is still trying. */
+function tokenProblem(error: unknown): ConnectionProblem {
+  const message = error instanceof Error ? error.message : String(error);
+  const reason = (error as { reason?: unknown } | null)?.reason;
+  return { reason: reason === 'network' || reason === 'timeout' ? reason : 'auth_required', message };
+}
+
 /** Takes one frame's data; `bytes`, when known, is its size on the wire. */
 type Receiver = (data: string | ArrayBuffer, bytes?: number) => void;
 
@@ -185,7 +192,7 @@ export function createSocketActor(deps: SocketDependencies) {
         tracker.expect(deliver); // partysocket constructs the socket right after this URL resolves
         return socketUrl(deps.apiBase, { token, uiSessionId: input.uiSessionId, chatSessionId: input.chatSessionId, agentKey: input.agentKey });
       } catch (error) {
-        if (!stopped) sendBack({ type: 'socket.failed', problem: { reason: 'auth_required', message: error instanceof Error ? error.message : String(error) } });
+        if (!stopped) sendBack({ type: 'socket.failed', problem: tokenProblem(error) });
         throw error;
       }
     };

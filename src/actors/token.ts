@@ -1,6 +1,7 @@
 /**
  * The token getter the socket actor calls right before each connection attempt: a currently valid
- * token, or a clear `auth_required` error. Never an expired token.
+ * token; or `auth_required` when the auth machine says a login is needed; or `network`/`timeout`
+ * while it is still trying. Never an expired token.
  */
 import { waitFor, type ActorRefFrom } from 'xstate';
 import { ClientError } from '../errors.js';
@@ -33,6 +34,11 @@ export function createTokenGetter(deps: TokenGetterDependencies): () => Promise<
       deps.timeoutMs === undefined ? {} : { timeout: deps.timeoutMs },
     ).catch(() => undefined);
     if (settled?.matches('valid') && usable()) return deps.vault.token!;
-    throw new ClientError('auth_required', settled?.context.lastError?.message ?? 'No valid token: log in again');
+    if (settled) throw new ClientError('auth_required', settled.context.lastError?.message ?? 'No valid token: log in again');
+    // no verdict in time: the auth machine is still trying (the login server is unreachable or
+    // slow). That is a network problem the connection retries, not a reason to ask for a login.
+    const problem = deps.auth().getSnapshot().context.lastError;
+    if (problem?.reason === 'network') throw new ClientError('network', `No token yet: ${problem.message}`);
+    throw new ClientError('timeout', 'No token yet: the login did not finish in time');
   };
 }

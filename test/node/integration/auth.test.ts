@@ -118,3 +118,25 @@ describe('refresh failure', () => {
     await refreshFailsThenDrop(8000, 6000);
   });
 });
+
+describe('login server unreachable at connect time', () => {
+  it('a login that fails on the network is a network problem the connection retries (not authRequired): ready once the login server answers', async () => {
+    const sim = await startSim();
+    let logins = 0;
+    // the first login finds no server (as fetch reports a refused connection); later ones go through
+    const flakyFetch: typeof fetch = async (input, init) => {
+      if (String(input).endsWith('/api/rt/login') && ++logins === 1) throw new TypeError('fetch failed');
+      return fetch(input, init);
+    };
+    const h = makeClient(sim, { fetch: flakyFetch, connectionTimeout: 500 });
+    await h.connect(15_000);
+
+    expect(logins).toBeGreaterThanOrEqual(2);
+    const states = h.states();
+    expect(states).not.toContain('failed');
+    expect(states).toContain('reconnecting');
+    const reasons = h.errors().map((error) => error.reason);
+    expect(reasons).toContain('network');
+    expect(reasons).not.toContain('auth_required');
+  }, 20_000);
+});
