@@ -24,7 +24,11 @@ export interface CommandDependencies {
   readonly timeoutMs: number;
 }
 
-/** Sends `event` and resolves with what `pick` finds in the first matching reply; `fail` turns an `error` into a rejection. */
+/**
+ * Sends `event` and resolves with what `pick` finds in the first matching reply. An `error` whose
+ * `source` is the event's type rejects it (`server_error`); `fail` names other errors that answer it
+ * (most of the server's errors carry `source: null`, §4).
+ */
 function request<T>(deps: CommandDependencies, event: ClientEvent, pick: (reply: ServerEvent) => T | undefined, fail?: (reply: ServerEvent) => boolean): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const subscriptions: Subscription[] = [];
@@ -39,7 +43,7 @@ function request<T>(deps: CommandDependencies, event: ClientEvent, pick: (reply:
     // listen before sending: the reply may come back before the send promise settles
     subscriptions.push(
       deps.events$.subscribe((reply) => {
-        if (fail?.(reply) && reply.type === 'error') {
+        if (reply.type === 'error' && (reply.source === event.type || fail?.(reply))) {
           finish(new ClientError('server_error', reply.message, { cause: reply }));
           return;
         }
@@ -108,7 +112,6 @@ export function createCommands(deps: CommandDependencies) {
         deps,
         { type: 'resume_chat_session', session_id: sessionId },
         (reply) => (reply.type === 'chat_session_changed' && reply.chat_session.session_id === sessionId ? reply.chat_session : undefined),
-        errorFrom('resume_chat_session'),
       );
     },
 
@@ -120,7 +123,6 @@ export function createCommands(deps: CommandDependencies) {
           deps,
           { type: 'set_chat_session_name', session_name: name, session_id: sessionId ?? null },
           (reply) => (reply.type === 'chat_session_name_changed' ? true : undefined),
-          errorFrom('set_chat_session_name'),
         );
         return;
       }
@@ -146,7 +148,6 @@ export function createCommands(deps: CommandDependencies) {
           deps,
           { type: 'delete_chat_session', session_id: target },
           (reply) => (reply.type === 'system_message' && reply.content === `Chat Session ${target} deleted` ? true : undefined),
-          errorFrom('delete_chat_session'),
         );
       } catch (error) {
         // the session we just left was empty, so never saved, and the server forgot it when we left
