@@ -148,6 +148,12 @@ function stateName(value: unknown): string {
   return typeof value === 'string' ? value : Object.keys(value as object)[0] ?? '';
 }
 
+/** A one-line text starting with `!` is a chat command: the server answers it inline, with no interaction (§4.2). */
+const isChatCommand = (text: string): boolean => {
+  const trimmed = text.trim();
+  return trimmed.startsWith('!') && !trimmed.includes('\n');
+};
+
 /**
  * Creates a client. Nothing happens on the network until `connect()`.
  *
@@ -515,8 +521,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
       if (currentState() !== 'ready') throw new ClientError('not_ready', 'The connection was lost while waiting for the turn; the text was not sent');
     }
     const encoded = encodeClientEvent({ type: 'text_input', text, file_ids: fileIds });
-    const trimmed = text.trim();
-    if (trimmed.startsWith('!') && !trimmed.includes('\n')) {
+    if (isChatCommand(text)) {
       root.send({ type: 'outbound', data: encoded }); // a chat command: answered inline, no interaction
       return () => Promise.resolve({ outcome: 'command' as const });
     }
@@ -624,7 +629,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
           // held until the server gives the turn back, so it does not kill the answer (§1.5 rule 6)
           return new Promise<void>((resolve, reject) => held.push({ data: encoded, resolve, reject }));
         }
-        if (event.type === 'text_input') root.send({ type: 'text.requested' });
+        if (event.type === 'text_input' && !isChatCommand(event.text)) root.send({ type: 'text.requested' }); // a chat command starts no interaction
         root.send({ type: 'outbound', data: encoded });
         return;
       }

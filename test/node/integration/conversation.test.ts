@@ -539,6 +539,19 @@ describe.each(PROFILES)('conversation (profile %s)', (profile) => {
     expect(seen.turns).toEqual(['user']);
   });
 
+  it('!help through the raw send(): no interaction is counted as started, so the next sendText goes through', async () => {
+    const sim = await startSim({ profile });
+    const { h, seen } = await connected(sim);
+    const from = h.timeline.length;
+
+    await withTimeout(h.client.send({ type: 'text_input', text: '!help' }), 1000, 'send(!help)');
+    await h.waitUntil(() => h.types(from).includes('system_message'), 1500, 'the answer to !help');
+    expect(seen.interactions.every((view) => view === null)).toBe(true);
+
+    const result = await withTimeout(h.client.sendText('Hello after the command'), 5000, 'sendText after !help');
+    expect(result).toMatchObject({ outcome: 'done' });
+  });
+
   it('a dropped connection mid-answer: sendText resolves interrupted, turn$ passes through unknown, the client reconnects', async () => {
     const sim = await startSim({ profile, deltaMs: 2 });
     const { h, seen } = await connected(sim, 'firehose');
