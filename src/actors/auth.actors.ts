@@ -5,7 +5,7 @@
 import * as v from 'valibot';
 import { fromPromise } from 'xstate';
 import { apiUrl } from '../machines/connection.logic.js';
-import { tokenExpiry } from '../machines/auth.logic.js';
+import { isTokenValid, tokenExpiry } from '../machines/auth.logic.js';
 import type { AuthActorError, TokenInfo } from '../machines/auth.machine.js';
 import type { ResolvedAuth } from '../options.js';
 import { httpErrorSchema, loginResponseSchema, refreshResponseSchema } from '../schema/http.js';
@@ -50,11 +50,7 @@ async function detailOf(response: Response): Promise<string> {
 
 export function createAuthActors(deps: AuthActorDependencies) {
   const { vault, auth } = deps;
-  const usable = (token: string | null): token is string => {
-    if (!token) return false;
-    const expiresAt = tokenExpiry(token);
-    return expiresAt === undefined || expiresAt - deps.skewMs > deps.now();
-  };
+  const usable = (token: string | null): token is string => token !== null && isTokenValid(token, deps.now(), deps.skewMs);
   /** Writes the token, unless the machine abandoned this call meanwhile (its actor was stopped). */
   const keep = async (signal: AbortSignal, token: string, heygenToken: string | null): Promise<TokenInfo> => {
     if (signal.aborted) throw fail(false, 'abandoned');

@@ -56,10 +56,15 @@ export interface AuthActorError {
   readonly message: string;
 }
 
-function problemOf(error: unknown, rejectedReason: AuthProblem['reason']): AuthProblem {
+function messageOf(error: unknown): string {
   const failure = error as Partial<AuthActorError> | undefined;
-  const message = typeof failure?.message === 'string' ? failure.message : String(error);
-  return failure?.rejected ? { reason: rejectedReason, message } : { reason: 'network', message };
+  return typeof failure?.message === 'string' ? failure.message : String(error);
+}
+
+/** The server's refusal as `rejectedReason`; anything else (no answer, 5xx) as `network`. */
+function problemOf(error: unknown, rejectedReason: AuthProblem['reason']): AuthProblem {
+  const rejected = (error as Partial<AuthActorError> | undefined)?.rejected;
+  return { reason: rejected ? rejectedReason : 'network', message: messageOf(error) };
 }
 
 const errorOf = (event: object): unknown => (event as { error?: unknown }).error;
@@ -103,8 +108,8 @@ export const authMachine = setup({
       return info ? { expiresAt: info.expiresAt, obtainedAt: info.obtainedAt, lastError: null } : {};
     }),
     advanceCappedTimer: assign(({ context }) => ({ obtainedAt: (context.obtainedAt ?? 0) + MAX_TIMER_MS })),
-    assignRejected: assign(({ event }) => ({ lastError: problemOf((event as { error?: unknown }).error, 'auth_failed') })),
-    assignNetworkProblem: assign(({ event }) => ({ lastError: problemOf((event as { error?: unknown }).error, 'auth_failed') })),
+    assignRejected: assign(({ event }) => ({ lastError: problemOf(errorOf(event), 'auth_failed') })),
+    assignNetworkProblem: assign(({ event }) => ({ lastError: { reason: 'network' as const, message: messageOf(errorOf(event)) } })),
     assignNoToken: assign({
       lastError: { reason: 'auth_required', message: 'No valid token: the token expired and cannot be refreshed; log in again' },
       expiresAt: null,
