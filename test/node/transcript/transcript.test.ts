@@ -704,6 +704,11 @@ describe('odd input', () => {
     ];
     for (const e of odd) expect(() => t.apply(e), e.type).not.toThrow();
     expect(t.interrupt()).toBe(false);
+    // and the transcript is still consistent: the last session reset it, nothing streams, and its
+    // history (only an unknown block and an orphan tool result) has nothing to show
+    expect(t.sessionId).toBe(S);
+    expect(t.streaming).toBeNull();
+    expect(t.messages).toStrictEqual([]);
   });
 });
 
