@@ -60,6 +60,18 @@ function compiledFor(type: string): CompiledSchema | undefined {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** A decoded frame that is not an event (audio, unknown, invalid). */
+export type NonEventFrame = Exclude<DecodedFrame, { kind: 'event' }>;
+
+/**
+ * What {@link decodeServerEvent} returns for a frame that is not an event. A class, so the hot path
+ * tells it from an event with `instanceof` (events are loose objects: any field name can occur).
+ * @internal
+ */
+export class NotAnEvent {
+  constructor(readonly frame: NonEventFrame) {}
+}
+
 /**
  * Decodes one frame received from the server. Never throws.
  *
@@ -69,10 +81,21 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * if (frame.kind === 'event' && frame.event.type === 'text_delta') print(frame.event.content);
  */
 export function decodeServerFrame(data: string | ArrayBuffer | ArrayBufferView, options?: DecodeOptions): DecodedFrame {
+  const result = decodeServerEvent(data, options);
+  return result instanceof NotAnEvent ? result.frame : { kind: 'event', event: result };
+}
+
+/**
+ * {@link decodeServerFrame} for the client's per-frame path: a validated event comes back as itself,
+ * without the `{ kind, event }` wrapper (one allocation less per frame); anything else as a
+ * {@link NotAnEvent}. Never throws.
+ * @internal
+ */
+export function decodeServerEvent(data: string | ArrayBuffer | ArrayBufferView, options?: DecodeOptions): ServerEvent | NotAnEvent {
   const maxMessageSize = options?.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
   try {
     if (typeof data === 'string') return decodeText(data, maxMessageSize);
-    if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return decodeAudio(data, maxMessageSize);
+    if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return new NotAnEvent(decodeAudio(data, maxMessageSize));
     return invalid('json', 'A frame must be text or binary data', describe(data));
   } catch (error) {
     // Defence in depth: nothing above is expected to throw, but a frame must never crash the caller.
@@ -80,7 +103,7 @@ export function decodeServerFrame(data: string | ArrayBuffer | ArrayBufferView, 
   }
 }
 
-function decodeText(text: string, maxMessageSize: number): DecodedFrame {
+function decodeText(text: string, maxMessageSize: number): ServerEvent | NotAnEvent {
   if (text.length > maxMessageSize || (text.length * 3 > maxMessageSize && utf8Length(text) > maxMessageSize)) {
     return invalid('too_large', `Frame exceeds maxMessageSize (${maxMessageSize} bytes)`, text.slice(0, 256));
   }
@@ -99,22 +122,22 @@ function decodeText(text: string, maxMessageSize: number): DecodedFrame {
   }
   const compiled = compiledFor(type);
   if (compiled === undefined) {
-    return { kind: 'unknown', type: redactSecrets(type), raw: redactValue(value) as Record<string, unknown> };
+    return new NotAnEvent({ kind: 'unknown', type: redactSecrets(type), raw: redactValue(value) as Record<string, unknown> });
   }
-  if (compiled.check(value)) return { kind: 'event', event: compiled.build(value) as ServerEvent };
+  if (compiled.check(value)) return compiled.build(value) as ServerEvent;
   // valibot is the authority on failures: it names every issue.
   const result = v.safeParse(serverEventSchemaByType.get(type)!, value);
-  if (result.success) return { kind: 'event', event: result.output as ServerEvent };
-  return { kind: 'invalid', reason: 'schema', issues: toProtocolIssues(result.issues), raw: preview(text), type };
+  if (result.success) return result.output as ServerEvent;
+  return new NotAnEvent({ kind: 'invalid', reason: 'schema', issues: toProtocolIssues(result.issues), raw: preview(text), type });
 }
 
-function decodeAudio(data: ArrayBuffer | ArrayBufferView, maxMessageSize: number): DecodedFrame {
+function decodeAudio(data: ArrayBuffer | ArrayBufferView, maxMessageSize: number): NonEventFrame {
   const byteLength = data.byteLength;
   if (byteLength > maxMessageSize) {
-    return invalid('too_large', `Binary frame exceeds maxMessageSize (${maxMessageSize} bytes)`, `<binary ${byteLength} bytes>`);
+    return invalidFrame('too_large', `Binary frame exceeds maxMessageSize (${maxMessageSize} bytes)`, `<binary ${byteLength} bytes>`);
   }
   if (byteLength % 2 !== 0) {
-    return invalid('bad_audio', `Binary frame has an odd length (${byteLength} bytes); PCM16 needs whole samples`, `<binary ${byteLength} bytes>`);
+    return invalidFrame('bad_audio', `Binary frame has an odd length (${byteLength} bytes); PCM16 needs whole samples`, `<binary ${byteLength} bytes>`);
   }
   // A view may sit at an odd offset inside a shared buffer (Node's Buffer pool), so views are copied.
   const buffer =
@@ -164,8 +187,12 @@ export function encodeClientEvent(event: ClientEvent): string {
   return JSON.stringify(result.output);
 }
 
-function invalid(reason: InvalidFrameReason, message: string, raw: string): DecodedFrame {
+function invalidFrame(reason: InvalidFrameReason, message: string, raw: string): NonEventFrame {
   return { kind: 'invalid', reason, issues: [{ path: '', message: redactSecrets(message) }], raw: preview(raw) };
+}
+
+function invalid(reason: InvalidFrameReason, message: string, raw: string): NotAnEvent {
+  return new NotAnEvent(invalidFrame(reason, message, raw));
 }
 
 function preview(text: string): string {

@@ -204,8 +204,10 @@ function compileLooseObject(node: SchemaNode): CompiledSchema {
       const input = value as Record<string, unknown>;
       for (let i = 0; i < count; i++) {
         const key = keys[i]!;
-        if (key in input) {
-          if (!compiled[i]!.check(input[key])) return false;
+        // one lookup in the common case; `in` only tells an absent key from an undefined value
+        const entry = input[key];
+        if (entry !== undefined || key in input) {
+          if (!compiled[i]!.check(entry)) return false;
         } else if (defaulted[i]) {
           if (!compiled[i]!.check(getDefault(schemas[i]!))) return false;
         } else if (!optional[i]) return false;
