@@ -270,6 +270,30 @@ describe('transcript properties', () => {
     );
   });
 
+  it('the fast path for deltas folds exactly as the general path: same messages, same streaming message, same change flags', () => {
+    let fastHits = 0;
+    fc.assert(
+      fc.property(scenario(true), (s) => {
+        const { events } = build(s);
+        const fast = createTranscript();
+        const general = createTranscript({ fastDeltas: false });
+        for (const e of events) {
+          const before = fast.streaming;
+          const a = fast.apply(e);
+          const b = general.apply(e);
+          expect(a, `change after ${e.type}`).toStrictEqual(b);
+          expect(fast.streaming, `streaming after ${e.type}`).toStrictEqual(general.streaming);
+          expect(fast.messages, `messages after ${e.type}`).toStrictEqual(general.messages);
+          // count the deltas that continued a stream (the cases the fast path takes)
+          if ((e.type === 'text_delta' || e.type === 'thought_delta') && before !== null && fast.streaming?.id === before.id) fastHits++;
+        }
+      }),
+      { numRuns: 300 },
+    );
+    // the runs did exercise the fast path, many times
+    expect(fastHits).toBeGreaterThan(500);
+  });
+
   it('without history repairs, every session id keeps exactly the answer text it streamed, in order', () => {
     fc.assert(
       fc.property(scenario(false), (s) => {
