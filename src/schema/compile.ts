@@ -198,6 +198,7 @@ function compileLooseObject(node: SchemaNode): CompiledSchema {
   const count = keys.length;
   /** Entries whose output can differ from their input; the others are left as they are. */
   const rebuilt = keys.map((_, i) => i).filter((i) => !compiled[i]!.identity);
+  const codes = schemas.map(primitiveCode);
   return {
     check(value) {
       if (!value || typeof value !== 'object') return false;
@@ -207,7 +208,20 @@ function compileLooseObject(node: SchemaNode): CompiledSchema {
         // one lookup in the common case; `in` only tells an absent key from an undefined value
         const entry = input[key];
         if (entry !== undefined || key in input) {
-          if (!compiled[i]!.check(entry)) return false;
+          // the common primitive entries are checked here, without a call per entry
+          switch (codes[i]) {
+            case STRING:
+              if (typeof entry !== 'string') return false;
+              break;
+            case NULLISH_STRING:
+              if (entry !== null && entry !== undefined && typeof entry !== 'string') return false;
+              break;
+            case BOOLEAN:
+              if (typeof entry !== 'boolean') return false;
+              break;
+            default:
+              if (!compiled[i]!.check(entry)) return false;
+          }
         } else if (defaulted[i]) {
           if (!compiled[i]!.check(getDefault(schemas[i]!))) return false;
         } else if (!optional[i]) return false;
@@ -217,15 +231,42 @@ function compileLooseObject(node: SchemaNode): CompiledSchema {
     build(value) {
       const object = asObject(value);
       dropUnsafeKeys(object);
-      for (const i of rebuilt) {
+      for (let r = 0; r < rebuilt.length; r++) {
+        const i = rebuilt[r]!;
         const key = keys[i]!;
-        if (key in object) object[key] = compiled[i]!.build(object[key]);
-        else if (defaulted[i]) object[key] = compiled[i]!.build(getDefault(schemas[i]!));
+        const entry = object[key];
+        if (entry !== undefined || key in object) {
+          const built = compiled[i]!.build(entry);
+          if (built !== entry) object[key] = built;
+        } else if (defaulted[i]) object[key] = compiled[i]!.build(getDefault(schemas[i]!));
       }
       return object;
     },
     identity: false,
   };
+}
+
+/** Entry kinds a loose object checks inline (see {@link primitiveCode}). */
+const OTHER = 0;
+const STRING = 1;
+const NULLISH_STRING = 2;
+const BOOLEAN = 3;
+
+/**
+ * How a loose object checks a present entry: inline for a bare `string()` or `boolean()` and for
+ * `nullish(string())` (its default, if any, a string too, so an absent or empty entry passes as
+ * valibot passes it); by the entry's compiled check otherwise.
+ */
+function primitiveCode(node: SchemaNode): number {
+  if (node.pipe || node.async) return OTHER;
+  if (node.type === 'string') return STRING;
+  if (node.type === 'boolean') return BOOLEAN;
+  const wrapped = node.wrapped;
+  if (node.type === 'nullish' && node.fallback === undefined && wrapped?.type === 'string' && !wrapped.pipe && !wrapped.async) {
+    const byDefault = node.default; // a function default is left to the compiled check
+    if (byDefault === undefined || byDefault === null || typeof byDefault === 'string') return NULLISH_STRING;
+  }
+  return OTHER;
 }
 
 function compileRecord(node: SchemaNode): CompiledSchema {
