@@ -2,7 +2,7 @@
  * `createClient`: validates the options, builds the root actor with its I/O actors bound to their
  * dependencies, and exposes commands and observables. The machines decide; this file only wires.
  */
-import { combineLatest, defer, EMPTY, distinctUntilChanged, filter, map, Observable, of, shareReplay, switchMap, takeUntil, takeWhile, type Subscription } from 'rxjs';
+import { combineLatest, defer, EMPTY, distinctUntilChanged, filter, map, Observable, of, shareReplay, Subscription, switchMap, takeUntil, takeWhile } from 'rxjs';
 import { createActor, waitFor, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { createAuthActors, type TokenVault } from './actors/auth.actors.js';
 import { createDataPlane, snapshots, type Catalog } from './actors/rx.js';
@@ -326,6 +326,15 @@ export function createClient(options: ClientOptions): RealtimeClient {
   const rejectHeld = (error: ClientError) => {
     for (const item of held.splice(0)) item.reject(error);
   };
+  const toSubscription = (listener: { unsubscribe(): void }) => new Subscription(() => listener.unsubscribe());
+  /** Sends the held commands once the connection is ready and the server no longer busy. */
+  const releaseHeld = () => {
+    if (held.length === 0 || disposed || currentState() !== 'ready' || interactionRunning()) return;
+    for (const item of held.splice(0)) {
+      root.send({ type: 'outbound', data: item.data });
+      item.resolve();
+    }
+  };
   const rejectQueue = (error: ClientError) => {
     for (const item of queue.splice(0)) item.reject(error);
   };
@@ -343,6 +352,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
         }
         // a short reconnect (or a burst cut short) sends no lists: ask for those never received (§7.2)
         for (const request of data.missingLists()) root.send({ type: 'outbound', data: JSON.stringify({ type: request }) });
+        releaseHeld(); // held across a reconnect: the burst's user_turn_start may come before ready
       }
       if ((state === 'reconnecting' || state === 'failed' || state === 'closed') && (previous === 'ready' || previous === 'initializing')) {
         root.send({ type: 'connection.lost' });
@@ -360,13 +370,11 @@ export function createClient(options: ClientOptions): RealtimeClient {
       lastReported = key;
       previous = state;
     }),
-    turn$.subscribe((turn) => {
-      if (turn !== 'user' || held.length === 0) return;
-      for (const item of held.splice(0)) {
-        root.send({ type: 'outbound', data: item.data });
-        item.resolve();
-      }
-    }),
+    // turn events are advisory (§9 item 3): held commands go out once the server is no longer busy,
+    // whether the turn came back or the interaction ended without any turn event
+    turn$.subscribe(() => releaseHeld()),
+    // (after the conversation machine has finished the step that ended the interaction)
+    toSubscription(conversation().on('interaction.ended', () => queueMicrotask(releaseHeld))),
     authSnapshot$.subscribe((snapshot) => {
       const problem = snapshot.context.lastError;
       if (problem && (snapshot.matches('authRequired') || snapshot.matches('waitingToRetry'))) {

@@ -638,6 +638,14 @@ describe('conversation properties (real client on the simulator)', () => {
       agentKey: 'firehose',
       commands: () => [new SendText(20, false, 1), new SendText(20, true, 0), new Drop(0), new Wait(80)],
     },
+    {
+      // found by the property while the release of held commands was being made to follow the busy
+      // state (never committed): after a reconnect the burst's user_turn_start reached the turn before the connection
+      // was ready, so the held command was never released (nor rejected)
+      name: 'a command held while an answer streams survives a socket drop and goes out after the reconnect',
+      agentKey: 'firehose',
+      commands: () => [new SendText(64, true, 76), new Send({ type: 'set_session_metadata', meta: { n: 93 } }, 38), new Drop(85)],
+    },
   ];
   for (const replay of replays) {
     it(`shrunk counterexample: ${replay.name}`, async () => {

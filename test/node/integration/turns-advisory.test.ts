@@ -1,0 +1,137 @@
+/**
+ * Turn events are advisory (PROTOCOL.md §9 item 3): a command held while an answer runs (it would
+ * pre-empt it, §1.5) must go out once the server is no longer busy, even when the server never sends
+ * the turn edges the client normally waits for. The server here is a real `ws` server on 127.0.0.1
+ * with a script: the init burst, then an answer made only of `interaction` start and end.
+ */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import { createClient, type RealtimeClient } from '../../../src/index.js';
+import { fixture, fixtureObject } from '../../helpers/fixtures.js';
+import { until, withTimeout } from './harness.js';
+
+const SESSION = (fixtureObject('chat_session_changed').chat_session as { session_id: string }).session_id;
+
+/** An unsigned JWT that expires in an hour (the client reads `exp`; this server checks nothing). */
+function token(): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: 'admin', exp: Math.floor(Date.now() / 1000) + 3600 })}.signature`;
+}
+
+interface Scripted {
+  readonly url: string;
+  /** Every client frame received, parsed. */
+  readonly received: { type: string }[];
+  close(): Promise<void>;
+}
+
+async function scriptedServer(answer: (send: (frame: object) => void) => void): Promise<Scripted> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await once(server, 'listening');
+  const received: { type: string }[] = [];
+  server.on('connection', (socket: WebSocket) => {
+    const send = (frame: object) => socket.send(JSON.stringify(frame));
+    for (const name of ['ui_session_id_changed', 'chat_session_changed']) socket.send(fixture(name).text);
+    send({ type: 'user_turn_start' });
+    socket.on('message', (data) => {
+      const frame = JSON.parse(String(data)) as { type: string };
+      received.push(frame);
+      if (frame.type === 'text_input') answer(send);
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of server.clients) client.terminate();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+let client: RealtimeClient | undefined;
+let server: Scripted | undefined;
+afterEach(async () => {
+  client?.dispose();
+  await server?.close();
+  client = undefined;
+  server = undefined;
+});
+
+const envelope = { session_id: SESSION, role: 'assistant', parent_session_id: null, user_session_id: SESSION };
+
+describe('held commands when the server skips the turn events', () => {
+  it('a command held during an answer goes out when the interaction ends, with no user_turn_end/start around it', async () => {
+    let finish: () => void = () => undefined;
+    server = await scriptedServer((send) => {
+      send({ type: 'interaction', ...envelope, started: true, id: 'quiet-run' });
+      finish = () => send({ type: 'interaction', ...envelope, started: false, id: 'quiet-run' });
+    });
+    client = createClient({ url: server.url, auth: { token: token() }, WebSocket });
+    await withTimeout(client.connect(), 5_000, 'ready');
+
+    const answer = client.sendText('hello');
+    await until(() => server!.received.some((frame) => frame.type === 'text_input'), 5_000, 'text_input at the server');
+    await withTimeout(
+      new Promise<void>((resolve) => {
+        const subscription = client!.interaction$.subscribe((view) => {
+          if (view?.state !== 'streaming') return;
+          queueMicrotask(() => subscription.unsubscribe());
+          resolve();
+        });
+      }),
+      5_000,
+      'the interaction streaming',
+    );
+
+    // set_agent would pre-empt the running answer on the server: held
+    const held = client.send({ type: 'set_agent', agent_key: 'other' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server.received.map((frame) => frame.type)).not.toContain('set_agent');
+
+    finish(); // the interaction ends; the turn never moved (no user_turn_end was ever sent)
+    await withTimeout(held, 5_000, 'the held command released');
+    await until(() => server!.received.some((frame) => frame.type === 'set_agent'), 5_000, 'set_agent at the server');
+    const output = await withTimeout(answer, 5_000, 'sendText resolved');
+    expect(output.outcome).toBe('done');
+  });
+
+  it('still holds the command while the turn is the agent\'s after the interaction ended, and sends it on user_turn_start', async () => {
+    let sendNow: (frame: object) => void = () => undefined;
+    server = await scriptedServer((send) => {
+      sendNow = send;
+      send({ type: 'user_turn_end' });
+      send({ type: 'interaction', ...envelope, started: true, id: 'normal-run' });
+    });
+    client = createClient({ url: server.url, auth: { token: token() }, WebSocket });
+    await withTimeout(client.connect(), 5_000, 'ready');
+
+    const answer = client.sendText('hello');
+    await until(() => server!.received.some((frame) => frame.type === 'text_input'), 5_000, 'text_input at the server');
+    await withTimeout(
+      new Promise<void>((resolve) => {
+        const subscription = client!.turn$.subscribe((turn) => {
+          if (turn !== 'agent') return;
+          queueMicrotask(() => subscription.unsubscribe());
+          resolve();
+        });
+      }),
+      5_000,
+      "the agent's turn",
+    );
+    const held = client.send({ type: 'set_agent', agent_key: 'other' });
+    sendNow({ type: 'interaction', ...envelope, started: false, id: 'normal-run' });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    // the server is still saving the session until user_turn_start: not yet
+    expect(server.received.map((frame) => frame.type)).not.toContain('set_agent');
+
+    sendNow({ type: 'user_turn_start' });
+    await withTimeout(held, 5_000, 'the held command released');
+    await until(() => server!.received.some((frame) => frame.type === 'set_agent'), 5_000, 'set_agent at the server');
+    expect((await withTimeout(answer, 5_000, 'sendText resolved')).outcome).toBe('done');
+  });
+});
