@@ -52,9 +52,6 @@ export const clientMachine = createMachine({
         "text.requested": {
           "actions": "forwardToConversation"
         },
-        "preempted": {
-          "actions": "forwardToConversation"
-        },
         "connection.lost": {
           "actions": "forwardToConversation"
         },

@@ -17,7 +17,6 @@ export const conversationMachine = createMachine({
     "server": {},
     "text.requested": {},
     "stream.kind": {},
-    "preempted": {},
     "connection.lost": {},
     "xstate.done.actor.*": {
       "actions": [

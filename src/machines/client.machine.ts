@@ -55,7 +55,6 @@ export const clientMachine = setup({
         server: { actions: 'forwardToConversation' },
         'stream.kind': { actions: 'forwardToConversation' },
         'text.requested': { actions: 'forwardToConversation' },
-        preempted: { actions: 'forwardToConversation' },
         'connection.lost': { actions: 'forwardToConversation' },
         dispose: 'disposed',
       },

@@ -18,8 +18,6 @@ export type ConversationEvent =
   | { type: 'stream.kind'; sessionId: string; kind: 'text' | 'thought' | 'toolSelection' | 'toolCall' }
   /** The client sent text: the top-level interaction is requested. */
   | { type: 'text.requested' }
-  /** The client sent a command the server treats as pre-emption: the running interaction dies silently. */
-  | { type: 'preempted' }
   | { type: 'connection.lost' }
   /** An interaction actor reached its end (xstate's done event for `interaction:<session id>`). */
   | { type: `xstate.done.actor.interaction:${string}`; output: InteractionOutput };
@@ -128,13 +126,6 @@ export const conversationMachine = setup({
     'stream.kind': {
       actions: enqueueActions(({ context, event, enqueue }) => {
         if (context.live.includes(event.sessionId)) enqueue.sendTo(interactionActorId(event.sessionId), { type: 'stream.kind', kind: event.kind });
-      }),
-    },
-    preempted: {
-      actions: enqueueActions(({ context, enqueue }) => {
-        if (context.sessionId && context.live.includes(context.sessionId)) {
-          enqueue.sendTo(interactionActorId(context.sessionId), { type: 'interrupted', reason: 'pre-empted by a new command (the server stops the answer without a word)' });
-        }
       }),
     },
     'connection.lost': {

@@ -42,7 +42,7 @@ export type InteractionEvent =
   | { type: 'server.cancelled' }
   /** A stream failure notice or a runtime error ended the run. */
   | { type: 'server.failed'; reason: string }
-  /** The connection dropped, or a command pre-empted the run on the server. */
+  /** The connection dropped: the run's end events are lost with it. */
   | { type: 'interrupted'; reason: string };
 
 export interface InteractionContext {

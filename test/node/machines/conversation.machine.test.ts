@@ -92,11 +92,4 @@ describe('conversation machine', () => {
     expect(ended.map((o) => o.outcome)).toEqual(['done', 'done']);
   });
 
-  it('a pre-empting command interrupts the top-level interaction', async () => {
-    const events = await record('default', 'Hi');
-    const cut = events.findIndex((e) => e.type === 'text_delta');
-    const { actor, ended } = feed(events.slice(0, cut));
-    actor.send({ type: 'preempted' });
-    expect(ended).toEqual([expect.objectContaining({ outcome: 'interrupted' })]);
-  });
 });
