@@ -116,3 +116,30 @@ export function acceptsKind(spec: FieldSpec, field: string, kind: FieldKind): bo
   const base = expected.replace('?', '');
   return base === '*' || base === kind;
 }
+
+/**
+ * The object fields (`o`) by what PROTOCOL.md says of the nested object: the keys it always has
+ * (§6.6 ChatUser, §6.2 chat sessions, §5.1 `sessions`, §6.7 Voice, §6.9 HeyGen session data, the
+ * `workspace_added` entry, a vendor message's `role`, an agent configuration's `version`), so that
+ * an object without them cannot be that field; `[]` for a free-form object (session metadata,
+ * completion options, a request's data), which any JSON object satisfies. Object fields not listed
+ * (`avatar_session_request`: every key optional, each with a type of its own) get no verdict.
+ */
+export const NESTED_REQUIRED: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
+  chat_user_data: { user: ['user_id', 'user_name'] },
+  chat_session_changed: { chat_session: ['session_id'] },
+  chat_session_added: { chat_session: ['session_id'] },
+  get_user_sessions_response: { sessions: ['chat_sessions', 'total_sessions'] },
+  agent_configuration_changed: { agent_config: ['version'] },
+  avatar_connection_changed: { avatar_session: ['session_id', 'url', 'access_token'] },
+  agent_voice_changed: { voice: ['voice_id', 'vendor', 'output_format'] },
+  workspace_added: { entry: ['name'] },
+  anthropic_user_message: { message: ['role'] },
+  open_a_i_user_message: { message: ['role'] },
+  user_message: { message: ['role'] },
+  openai_user_message: { message: ['role'] },
+  open_ai_user_message: { message: ['role'] },
+  session_metadata_changed: { meta: [] },
+  completion: { completion_options: [] },
+  user_request: { data: [] },
+};

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeServerFrame, type DecodedFrame } from '../../../src/schema/codec.js';
 import { canonical } from '../../helpers/canonical.js';
-import { acceptsKind, FIELD_SPEC, isOptional, kindOf, type FieldKind } from '../../helpers/field-spec.js';
+import { acceptsKind, FIELD_SPEC, isOptional, kindOf, NESTED_REQUIRED, type FieldKind } from '../../helpers/field-spec.js';
 import { fixtures } from '../../helpers/fixtures.js';
 
 /** The known event types as PROTOCOL.md lists them (the field spec), not as the code under test does. */
@@ -150,9 +150,13 @@ describe('mutations of every fixture', () => {
           const frame = decode(JSON.stringify(object));
           const spec = FIELD_SPEC[f.type]!;
           const accepted = kind === 'null' ? isOptional(spec, key) : acceptsKind(spec, key, kind);
-          if (accepted && kind !== 'null' && spec[key]?.startsWith('o')) {
-            // another object in an object field: the nested schema decides
+          const required = NESTED_REQUIRED[f.type]?.[key];
+          if (accepted && kind !== 'null' && spec[key]?.startsWith('o') && (required === undefined || (required.length > 0 && required.every((k) => Object.hasOwn(value as object, k))))) {
+            // an object with the nested keys the protocol requires (or a field the spec gives no verdict on)
             expect(['event', 'invalid']).toContain(frame.kind);
+          } else if (accepted && kind !== 'null' && required !== undefined && required.length > 0) {
+            // an object without a key the protocol says the nested object always has
+            expect(frame).toMatchObject({ kind: 'invalid', reason: 'schema', type: f.type });
           } else if (accepted) {
             expect(frame.kind).toBe('event');
           } else {
@@ -160,6 +164,33 @@ describe('mutations of every fixture', () => {
           }
         },
       ),
+      RUNS,
+    );
+  });
+
+  it('an object field loses a key the protocol requires of it: invalid; a free-form object field accepts any object', () => {
+    const objectFields = serverFixtures.flatMap((f) =>
+      Object.entries(NESTED_REQUIRED[f.type] ?? {})
+        .filter(([key]) => key in (JSON.parse(f.text) as object))
+        .map(([key, required]) => ({ f, key, required })),
+    );
+    expect(objectFields.filter(({ required }) => required.length > 0).length).toBeGreaterThan(10);
+    fc.assert(
+      fc.property(fc.constantFrom(...objectFields), fc.nat(), fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 4 }), ({ f, key, required }, pick, extra) => {
+        const object = JSON.parse(f.text) as Record<string, unknown>;
+        if (required.length === 0) {
+          object[key] = extra;
+          expect(decode(JSON.stringify(object)).kind, `${f.name}.${key} is free-form`).toBe('event');
+          return;
+        }
+        // the fixture's own nested object, one required key removed, unknown keys added
+        const nested = { ...(object[key] as Record<string, unknown>) };
+        const missing = required[pick % required.length]!;
+        for (const [k, value] of Object.entries(extra)) if (!required.includes(k)) setKey(nested, k, value);
+        delete nested[missing];
+        object[key] = nested;
+        expect(decode(JSON.stringify(object)), `${f.name}.${key} without ${missing}`).toMatchObject({ kind: 'invalid', reason: 'schema', type: f.type });
+      }),
       RUNS,
     );
   });
