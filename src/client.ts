@@ -432,7 +432,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
         stop?.unsubscribe();
         resolve(output);
       });
-      stop = data.disposed$.pipe(filter(Boolean)).subscribe(() => {
+      stop = disposed$.subscribe(() => {
         subscription.unsubscribe();
         reject(closedError());
       });
@@ -449,8 +449,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
       };
       subscriptions.push(
         data.events$.pipe(filter((event) => event.type === type)).subscribe(() => finish()),
-        connection$.pipe(filter((status) => status.state !== 'ready')).subscribe(() => finish(new ClientError('closed', 'The connection was lost before the server answered'))),
-        data.disposed$.pipe(filter(Boolean)).subscribe(() => finish(closedError())),
+        lost$.subscribe((error) => finish(error)),
       );
     });
 
@@ -467,7 +466,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
       };
       subscriptions.push(
         turn$.pipe(filter((turn) => turn !== 'agent')).subscribe(() => finish()),
-        data.disposed$.pipe(filter(Boolean)).subscribe(() => finish(closedError())),
+        disposed$.subscribe(() => finish(closedError())),
       );
     });
 
@@ -502,7 +501,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
           );
         }
       }),
-      data.disposed$.pipe(filter(Boolean)).subscribe(() => subscriber.next(closedError())),
+      disposed$.subscribe(() => subscriber.next(closedError())),
     ];
     return () => {
       for (const subscription of subscriptions) subscription.unsubscribe();
