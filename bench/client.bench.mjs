@@ -31,7 +31,7 @@
 // waits for frames, so the wall ratio understates the client's cost. Deltas per CPU-second of this
 // process over the same window are printed too, and are the fairer comparison of the two clients.
 //
-// Needs --expose-gc (the npm script passes it). BENCH_N (default 200,000), BENCH_REPS (default 7).
+// Needs --expose-gc (the npm script passes it). BENCH_N (default 200,000), BENCH_REPS (default 9).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,7 +39,7 @@ import { WebSocket } from 'ws';
 import { createClient } from '../dist/index.js';
 
 const N = Number(process.env.BENCH_N ?? 200_000);
-const REPS = Number(process.env.BENCH_REPS ?? 7);
+const REPS = Number(process.env.BENCH_REPS ?? 9);
 const THROUGHPUT_TARGET = 0.85;
 const HEAP_TARGET = 1.5;
 const STREAMING_TARGET = 0.8;
