@@ -73,6 +73,32 @@ describe('token refresh', () => {
   it('token expiry → refresh → the next connection uses the refreshed token (8 s tokens, refreshBufferMs 6000)', async () => {
     await refreshThenReconnect(8000, 6000);
   });
+
+  it('after a refresh, an upload carries the refreshed token, and succeeds once the first token has expired (the old SDK kept the old one, reference-sdk.md §4A item 10)', async () => {
+    const sim = await startSim({ tokenTtlMs: 6000 });
+    const recorder = recordingFetch();
+    const uploadTokens: string[] = [];
+    const fetchImpl: typeof globalThis.fetch = (input, init) => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (url.endsWith('/upload_file')) uploadTokens.push(String(new Headers(init?.headers).get('authorization')).replace(/^Bearer /, ''));
+      return recorder.fetch(input, init);
+    };
+    const h = makeClient(sim, { fetch: fetchImpl, auth: { ...ADMIN, refreshBufferMs: 4000 } });
+    await h.connect(3000);
+    const firstToken = h.spy.param('token', 0)!;
+
+    await until(() => recorder.calls.some((c) => c.route === 'refresh_token' && c.token !== null), 6000, 'a successful refresh');
+    const refreshed = recorder.calls.filter((c) => c.route === 'refresh_token' && c.token !== null).at(-1)!.token!;
+    await until(() => Date.now() > tokenExpiry(firstToken)! + 50, 6000, 'the first token expired');
+
+    const answer = await h.client.uploadFile(new File(['hello'], 'hello.txt', { type: 'text/plain' }));
+    expect(answer.id).toBeTruthy();
+    expect(uploadTokens).toHaveLength(1);
+    expect(uploadTokens[0]).not.toBe(firstToken);
+    expect(recorder.calls.filter((c) => c.route === 'refresh_token').map((c) => c.token)).toContain(uploadTokens[0]);
+    expect(tokenExpiry(uploadTokens[0]!)).toBeGreaterThanOrEqual(tokenExpiry(refreshed)!);
+    expect(h.spy.sockets).toHaveLength(1); // and the refresh never touched the socket
+  }, 20_000);
 });
 
 describe('refresh failure', () => {

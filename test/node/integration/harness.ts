@@ -4,13 +4,16 @@
  * each client emitted (connection states, server events, errors, in one order), and waits with
  * explicit timeouts that fail with a message saying what they waited for and what happened instead.
  */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { filter, firstValueFrom, take, timeout, type Observable } from 'rxjs';
-import { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { createClient, type ConnectionState, type ConnectionStatus, type RealtimeClient } from '../../../src/client.js';
 import type { ClientError } from '../../../src/errors.js';
 import type { ClientOptions } from '../../../src/options.js';
 import type { ServerEvent } from '../../../src/schema/server/index.js';
 import { createSimulator } from '../../../src/sim/index.js';
+import { fixture } from '../../helpers/fixtures.js';
 import type { Simulator, SimulatorOptions } from '../../../src/sim/types.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -30,6 +33,54 @@ export async function startSim(options: SimulatorOptions = {}): Promise<Simulato
 export async function cleanup(): Promise<void> {
   for (const client of clients.splice(0)) client.dispose();
   await Promise.all(sims.splice(0).map((sim) => sim.close()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// a scripted server, for what the simulator does not do
+
+/** An unsigned JWT that expires in an hour (the client reads `exp`; a scripted server checks nothing). */
+export function unsignedToken(): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: 'admin', exp: Math.floor(Date.now() / 1000) + 3600 })}.signature`;
+}
+
+export interface Scripted {
+  /** The API base to give the client. */
+  readonly url: string;
+  /** Every client frame received, parsed. */
+  readonly received: { type: string }[];
+  close(): Promise<void>;
+}
+
+/**
+ * A real `ws` server on 127.0.0.1 that opens each connection with the short burst
+ * (`ui_session_id_changed`, `chat_session_changed` and `user_turn_start`, from the fixtures), then
+ * calls `onFrame` with each client frame and a `send` for raw text or objects.
+ */
+export async function scriptedServer(onFrame: (frame: { type: string }, send: (frame: object | string) => void) => void): Promise<Scripted> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await once(server, 'listening');
+  const received: { type: string }[] = [];
+  server.on('connection', (socket: WebSocket) => {
+    const send = (frame: object | string) => socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    for (const name of ['ui_session_id_changed', 'chat_session_changed']) send(fixture(name).text);
+    send({ type: 'user_turn_start' });
+    socket.on('message', (data) => {
+      const frame = JSON.parse(String(data)) as { type: string };
+      received.push(frame);
+      onFrame(frame, send);
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of server.clients) client.terminate();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,54 +4,13 @@
  * the turn edges the client normally waits for. The server here is a real `ws` server on 127.0.0.1
  * with a script: the init burst, then an answer made only of `interaction` start and end.
  */
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { createClient, type RealtimeClient } from '../../../src/index.js';
-import { fixture, fixtureObject } from '../../helpers/fixtures.js';
-import { until, withTimeout } from './harness.js';
+import { fixtureObject } from '../../helpers/fixtures.js';
+import { scriptedServer, unsignedToken as token, until, withTimeout, type Scripted } from './harness.js';
 
 const SESSION = (fixtureObject('chat_session_changed').chat_session as { session_id: string }).session_id;
-
-/** An unsigned JWT that expires in an hour (the client reads `exp`; this server checks nothing). */
-function token(): string {
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  return `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: 'admin', exp: Math.floor(Date.now() / 1000) + 3600 })}.signature`;
-}
-
-interface Scripted {
-  readonly url: string;
-  /** Every client frame received, parsed. */
-  readonly received: { type: string }[];
-  close(): Promise<void>;
-}
-
-async function scriptedServer(answer: (send: (frame: object) => void) => void): Promise<Scripted> {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await once(server, 'listening');
-  const received: { type: string }[] = [];
-  server.on('connection', (socket: WebSocket) => {
-    const send = (frame: object) => socket.send(JSON.stringify(frame));
-    for (const name of ['ui_session_id_changed', 'chat_session_changed']) socket.send(fixture(name).text);
-    send({ type: 'user_turn_start' });
-    socket.on('message', (data) => {
-      const frame = JSON.parse(String(data)) as { type: string };
-      received.push(frame);
-      if (frame.type === 'text_input') answer(send);
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const client of server.clients) client.terminate();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 let client: RealtimeClient | undefined;
 let server: Scripted | undefined;
@@ -67,7 +26,8 @@ const envelope = { session_id: SESSION, role: 'assistant', parent_session_id: nu
 describe('held commands when the server skips the turn events', () => {
   it('a command held during an answer goes out when the interaction ends, with no user_turn_end/start around it', async () => {
     let finish: () => void = () => undefined;
-    server = await scriptedServer((send) => {
+    server = await scriptedServer((frame, send) => {
+      if (frame.type !== 'text_input') return;
       send({ type: 'interaction', ...envelope, started: true, id: 'quiet-run' });
       finish = () => send({ type: 'interaction', ...envelope, started: false, id: 'quiet-run' });
     });
@@ -102,7 +62,8 @@ describe('held commands when the server skips the turn events', () => {
 
   it('still holds the command while the turn is the agent\'s after the interaction ended, and sends it on user_turn_start', async () => {
     let sendNow: (frame: object) => void = () => undefined;
-    server = await scriptedServer((send) => {
+    server = await scriptedServer((frame, send) => {
+      if (frame.type !== 'text_input') return;
       sendNow = send;
       send({ type: 'user_turn_end' });
       send({ type: 'interaction', ...envelope, started: true, id: 'normal-run' });

@@ -355,7 +355,7 @@ describe('tool calls', () => {
     expect(t.messages).toStrictEqual([]);
   });
 
-  it('keeps one message per call id however often the call is reported (the old SDK defect 4A-8)', () => {
+  it('keeps one message per call id however often the call is reported (the old SDK duplicated tool calls on resume)', () => {
     const t = ready();
     for (let i = 0; i < 3; i++) {
       applyAll(t, [select([['toolu_1', 'ls']]), toolCall(true, [['toolu_1', 'ls', '{"path":"/"}']]), select([['toolu_1', 'ls'], ['toolu_2', 'cat']])]);
