@@ -54,6 +54,8 @@ export interface ClientStateView {
   readonly connection: ConnectionState;
   /** The auth machine's state: `loading`, `valid`, `refreshing`, `authRequired`, … */
   readonly auth: string;
+  /** The conversation's turn (as `turn$`). */
+  readonly turn: Turn;
   readonly disposed: boolean;
 }
 
@@ -312,9 +314,9 @@ export function createClient(options: ClientOptions): RealtimeClient {
     takeUntil(disposed$),
     shareReplay({ bufferSize: 1, refCount: false }),
   );
-  const state$ = combineLatest([connectionSnapshot$, authSnapshot$, data.disposed$]).pipe(
-    map(([c, a, d]) => ({ connection: connectionState(c), auth: stateName(a.value), disposed: d })),
-    distinctUntilChanged((a, b) => a.connection === b.connection && a.auth === b.auth && a.disposed === b.disposed),
+  const state$ = combineLatest([connectionSnapshot$, authSnapshot$, turn$, data.disposed$]).pipe(
+    map(([c, a, turn, d]): ClientStateView => ({ connection: connectionState(c), auth: stateName(a.value), turn, disposed: d })),
+    distinctUntilChanged((a, b) => a.connection === b.connection && a.auth === b.auth && a.turn === b.turn && a.disposed === b.disposed),
     takeWhile((view) => !view.disposed, true), // the last value says disposed: true
     shareReplay({ bufferSize: 1, refCount: false }),
   );

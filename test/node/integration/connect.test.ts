@@ -49,6 +49,25 @@ describe('connect', () => {
   });
 });
 
+describe('state$', () => {
+  it('shows every region: connection, auth, and the turn through an answer and a disconnect', async () => {
+    const sim = await startSim();
+    const h = makeClient(sim);
+    const views: { connection: string; auth: string; turn: string; disposed: boolean }[] = [];
+    h.client.state$.subscribe((view) => views.push(view));
+    await h.connect(3000);
+    expect(views.at(-1)).toEqual({ connection: 'ready', auth: 'valid', turn: 'user', disposed: false });
+
+    const from = views.length;
+    await h.client.sendText('Hello');
+    expect(views.slice(from).map((view) => view.turn)).toEqual(['agent', 'user']); // distinct values only
+    await h.client.disconnect();
+    expect(views.at(-1)).toMatchObject({ connection: 'closed', turn: 'unknown' });
+    h.client.dispose();
+    expect(views.at(-1)).toMatchObject({ disposed: true });
+  });
+});
+
 describe('connect after a failure', () => {
   it('after the connection failed (autoReconnect off), connect() starts again and resolves at the next ready', async () => {
     const sim = await startSim();
