@@ -48,7 +48,7 @@ export interface Hub<T> {
 /**
  * A lean multicast for the streams that emit per frame (`events$`, `streaming$`, `audio$`): what
  * RxJS's `Subject` does, without its per-emission allocations (in the ES5 build Node loads, a
- * closure and an iterator per `next`, about a tenth of the client's cost per frame). Subscribers
+ * closure and an iterator object per `next`, garbage at the rate of the frames). Subscribers
  * are RxJS subscribers, so an error thrown in an app's callback is reported by RxJS and does not
  * stop the others. The list is copied on change, never on emission, so (un)subscribing while
  * emitting is safe. With `initial`, it behaves like a `BehaviorSubject`.
