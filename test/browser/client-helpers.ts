@@ -6,6 +6,7 @@
  */
 import { distinctUntilChanged, map, merge, type Observable, type Subscription } from 'rxjs';
 import type { ConnectionState, ConnectionStatus, RealtimeClient, ServerEvent } from '../../src/index.js';
+import { withTimeout } from '../helpers/client.js';
 
 export const WAIT_MS = 5_000;
 
@@ -119,11 +120,7 @@ export class Recorder<T> {
 
 /** A promise that rejects after `ms` with a message naming what it waited for. */
 export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return withTimeout(promise, ms, what);
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   type ServerEvent,
 } from '../../src/index.js';
 import { injectFault, Recorder, untilSimSession, WAIT_MS, within } from './client-helpers.js';
+import { countingFetch } from '../helpers/client.js';
 import { INIT_BURST } from '../helpers/sequences.js';
 
 /** The short form a reconnect to a UI session the server still holds gets (PROTOCOL.md §7.2). */
@@ -50,16 +51,6 @@ function trackedWebSocket() {
   return { WebSocket: Tracked, instances };
 }
 
-/** `fetch` that counts the calls to each route (and still goes to the network). */
-function countingFetch() {
-  const calls: string[] = [];
-  const fetchImpl: typeof fetch = (input, init) => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    calls.push(new URL(url).pathname);
-    return fetch(input, init);
-  };
-  return { fetch: fetchImpl, calls, logins: () => calls.filter((path) => path.endsWith('/api/rt/login')).length };
-}
 
 it('connects to ready: the §7.1 burst in order on events$, the ids on connection$, a user without password_hash', async () => {
   const { client, events, connection, errors } = open();
@@ -165,7 +156,7 @@ it('localStorageTokenStorage: a second client connects with the stored token wit
   const firstFetch = countingFetch();
   const first = open({ auth: { ...CREDENTIALS, storage: localStorageTokenStorage(KEY) }, fetch: firstFetch.fetch });
   await within(first.client.connect(), 'the first client to connect');
-  expect(firstFetch.logins()).toBe(1);
+  expect(firstFetch.count('/api/rt/login')).toBe(1);
   const stored = localStorage.getItem(KEY);
   expect(stored, 'a JWT in localStorage').toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
   first.client.dispose();
@@ -178,7 +169,7 @@ it('localStorageTokenStorage: a second client connects with the stored token wit
     WebSocket: sockets.WebSocket,
   });
   await within(second.client.connect(), 'the second client to connect with the stored token');
-  expect(secondFetch.logins(), `fetch calls: ${JSON.stringify(secondFetch.calls)}`).toBe(0);
+  expect(secondFetch.count('/api/rt/login'), `fetch calls: ${JSON.stringify(secondFetch.paths)}`).toBe(0);
   expect(second.connection.last!.state).toBe('ready');
   expect(sockets.instances).toHaveLength(1);
   expect(new URL(sockets.instances[0]!.url).searchParams.get('token')).toBe(stored);

@@ -10,7 +10,8 @@
  * targeted drops of other UI sessions (its pacing applies to streamed deltas, not to HTTP).
  */
 import { expect, inject, it, onTestFinished } from 'vitest';
-import { createClient, type ClientError, type ClientOptions, type RealtimeClient } from '../../src/index.js';
+import { createClient, type ClientOptions, type RealtimeClient } from '../../src/index.js';
+import { countingFetch, expectUploadProgress, rejection } from '../helpers/client.js';
 import { Recorder, WAIT_MS, within } from './client-helpers.js';
 
 const CREDENTIALS = { username: 'admin', password: 'changeme' } as const;
@@ -32,37 +33,12 @@ function xhrSpy() {
   return { opened, uploads: () => opened.filter((o) => o === 'POST /api/rt/upload_file').length };
 }
 
-/** `fetch` that records the path of every call (and still goes to the network). */
-function countingFetch() {
-  const paths: string[] = [];
-  const fetchImpl: typeof fetch = (input, init) => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    paths.push(new URL(url).pathname);
-    return fetch(input, init);
-  };
-  return { fetch: fetchImpl, paths };
-}
-
 /** A connected client on the `paced` simulator, disposed after the test. */
 async function connected(options: Partial<ClientOptions> = {}): Promise<RealtimeClient> {
   const client = createClient({ url: inject('simPacedHttpUrl'), auth: { ...CREDENTIALS }, reconnection: { initialDelay: 50, maxDelay: 200 }, ...options });
   onTestFinished(() => client.dispose());
   await within(client.connect(), 'connect() to resolve');
   return client;
-}
-
-/** The rejection of `promise` (fails if it resolves), within `ms`. */
-async function rejection(promise: Promise<unknown>, what: string, ms = WAIT_MS): Promise<ClientError> {
-  const outcome = await within(
-    promise.then(
-      (value) => ({ ok: true as const, value }),
-      (error: unknown) => ({ ok: false as const, error }),
-    ),
-    what,
-    ms,
-  );
-  if (outcome.ok) throw new Error(`${what} resolved (${JSON.stringify(outcome.value)}) instead of rejecting`);
-  return outcome.error as ClientError;
 }
 
 const fileEntry = (meta: Readonly<Record<string, unknown>> | null | undefined, id: string) =>
@@ -88,15 +64,7 @@ it('uploads a File through XMLHttpRequest: progress up to 100, the server answer
   expect(xhr.uploads(), `XHR opened: ${xhr.opened.join(', ')}`).toBe(1);
   expect(counter.paths).not.toContain('/api/rt/upload_file');
 
-  expect(progress.length, 'progress events').toBeGreaterThanOrEqual(1);
-  for (let i = 1; i < progress.length; i++) {
-    expect(progress[i]!.loaded, `progress #${i}`).toBeGreaterThanOrEqual(progress[i - 1]!.loaded);
-    expect(progress[i]!.percentage, `progress #${i}`).toBeGreaterThanOrEqual(progress[i - 1]!.percentage);
-  }
-  const last = progress.at(-1)!;
-  expect(last.percentage).toBe(100);
-  expect(last.loaded).toBe(last.total);
-  expect(last.total).toBeGreaterThanOrEqual(file.size); // the multipart body: the file plus its envelope
+  expectUploadProgress(progress, file.size);
 
   const id = answer.id;
   await current.next((s) => fileEntry(s?.metadata, id)?.processing_status === 'completed', 'the file completed on currentSession$');
@@ -121,8 +89,8 @@ it('an abort mid-upload rejects aborted "Upload cancelled"; the next upload work
         if (progress.length === 1) controller.abort();
       },
     }),
-    'uploadFile aborted on its first progress event',
     15_000,
+    'uploadFile aborted on its first progress event',
   );
 
   expect(error.reason).toBe('aborted');
@@ -144,15 +112,15 @@ it('a limit error rejects before any request: too large, a type not allowed, too
   const client = await connected({ fetch: counter.fetch, maxUploadSize: 1024, allowedMimeTypes: ['application/octet-stream'], maxFilesPerMessage: 1 });
   const bin = (bytes: number, name = 'a.bin') => new File([new Uint8Array(bytes)], name, { type: 'application/octet-stream' });
 
-  const tooLarge = await rejection(client.uploadFile(bin(4096)), 'uploadFile(4096 bytes)');
+  const tooLarge = await rejection(client.uploadFile(bin(4096)), WAIT_MS, 'uploadFile(4096 bytes)');
   expect(tooLarge.reason).toBe('upload_too_large');
   expect(tooLarge.message).toContain('exceeds maximum');
 
-  const wrongType = await rejection(client.uploadFile(new File(['hello'], 'a.txt', { type: 'text/plain' })), 'uploadFile(text/plain)');
+  const wrongType = await rejection(client.uploadFile(new File(['hello'], 'a.txt', { type: 'text/plain' })), WAIT_MS, 'uploadFile(text/plain)');
   expect(wrongType.reason).toBe('upload_type_not_allowed');
   expect(wrongType.message).toContain('not allowed');
 
-  const tooMany = await rejection(client.uploadFiles([bin(8, 'a.bin'), bin(8, 'b.bin')]), 'uploadFiles(2 files)');
+  const tooMany = await rejection(client.uploadFiles([bin(8, 'a.bin'), bin(8, 'b.bin')]), WAIT_MS, 'uploadFiles(2 files)');
   expect(tooMany.reason).toBe('too_many_files');
   expect(tooMany.message).toContain('Cannot upload');
 

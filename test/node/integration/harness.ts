@@ -13,6 +13,7 @@ import type { ClientError } from '../../../src/errors.js';
 import type { ClientOptions } from '../../../src/options.js';
 import type { ServerEvent } from '../../../src/schema/server/index.js';
 import { createSimulator } from '../../../src/sim/index.js';
+import { withTimeout } from '../../helpers/client.js';
 import { fixture } from '../../helpers/fixtures.js';
 import type { Simulator, SimulatorOptions } from '../../../src/sim/types.js';
 
@@ -325,15 +326,6 @@ export async function until(condition: () => boolean, ms: number, what: string):
   }
 }
 
-/** `promise`, or a rejection naming `what` after `ms`. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
-
 /** Waits `ms` on purpose: only to show that something does NOT happen within that time. */
 export const quietPeriod = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -344,19 +336,7 @@ export function tokenExpiry(token: string): number {
 }
 
 export { INIT_BURST } from '../../helpers/sequences.js';
+export { rejection, withTimeout } from '../../helpers/client.js';
 
 export { CLOSED, CONNECTING, OPEN };
 
-/** The rejection of `promise` (fails the test if it resolves), within `ms`. */
-export async function rejection(promise: Promise<unknown>, ms: number, what: string): Promise<ClientError> {
-  const outcome = await withTimeout(
-    promise.then(
-      (value) => ({ ok: true as const, value }),
-      (error: unknown) => ({ ok: false as const, error }),
-    ),
-    ms,
-    what,
-  );
-  if (outcome.ok) throw new Error(`${what} resolved (${JSON.stringify(outcome.value)?.slice(0, 200)}) instead of rejecting`);
-  return outcome.error as ClientError;
-}
