@@ -7,20 +7,11 @@
  * runs; `events$` must give back exactly those types, in that order, with their fields.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
-import { createClient, type RealtimeClient } from '../../../src/index.js';
 import type { ServerEvent } from '../../../src/schema/server/index.js';
 import { fixtures } from '../../helpers/fixtures.js';
-import { scriptedServer, unsignedToken, until, withTimeout, type Scripted } from './harness.js';
+import { cleanup, scriptedClient, scriptedServer, until, withTimeout } from './harness.js';
 
-let client: RealtimeClient | undefined;
-let server: Scripted | undefined;
-afterEach(async () => {
-  client?.dispose();
-  await server?.close();
-  client = undefined;
-  server = undefined;
-});
+afterEach(cleanup);
 
 // sent after the client is ready: everything the server sends except the ping it never sends
 const sent = fixtures.filter((f) => f.group === 'server');
@@ -28,12 +19,12 @@ const sent = fixtures.filter((f) => f.group === 'server');
 describe('events$', () => {
   it(`delivers every server event the protocol has (${sent.length} fixtures of every type), in order, as sent`, async () => {
     expect(new Set(sent.map((f) => f.type)).size).toBeGreaterThanOrEqual(38);
-    server = await scriptedServer((frame, send) => {
+    const server = await scriptedServer((frame, send) => {
       if (frame.type !== 'get_user_sessions') return; // the cue: send every fixture, then a marker
       for (const f of sent) send(f.text);
       send({ type: 'ui_session_id_changed', ui_session_id: 'UI-marker' });
     });
-    client = createClient({ url: server.url, auth: { token: unsignedToken() }, WebSocket });
+    const client = scriptedClient(server);
     const seen: ServerEvent[] = [];
     const errors: string[] = [];
     client.events$.subscribe((event) => seen.push(event));

@@ -22,6 +22,7 @@ import type { Simulator, SimulatorOptions } from '../../../src/sim/types.js';
 
 const sims: Simulator[] = [];
 const clients: RealtimeClient[] = [];
+const scripted: Scripted[] = [];
 
 /** Starts a simulator that `cleanup()` closes. */
 export async function startSim(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -33,14 +34,21 @@ export async function startSim(options: SimulatorOptions = {}): Promise<Simulato
 /** Disposes every client and closes every simulator (for `afterEach`). */
 export async function cleanup(): Promise<void> {
   for (const client of clients.splice(0)) client.dispose();
-  await Promise.all(sims.splice(0).map((sim) => sim.close()));
+  await Promise.all([...sims.splice(0).map((sim) => sim.close()), ...scripted.splice(0).map((server) => server.close())]);
+}
+
+/** A client of a scripted server (a static unsigned token, `ws`), that `cleanup()` disposes. */
+export function scriptedClient(server: Scripted): RealtimeClient {
+  const client = createClient({ url: server.url, auth: { token: unsignedToken() }, WebSocket });
+  clients.push(client);
+  return client;
 }
 
 // ---------------------------------------------------------------------------------------------
 // a scripted server, for what the simulator does not do
 
 /** An unsigned JWT that expires in an hour (the client reads `exp`; a scripted server checks nothing). */
-export function unsignedToken(): string {
+function unsignedToken(): string {
   const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
   return `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: 'admin', exp: Math.floor(Date.now() / 1000) + 3600 })}.signature`;
 }
@@ -54,7 +62,7 @@ export interface Scripted {
 }
 
 /**
- * A real `ws` server on 127.0.0.1 that opens each connection with the short burst
+ * A real `ws` server on 127.0.0.1 (closed by `cleanup()`) that opens each connection with the short burst
  * (`ui_session_id_changed`, `chat_session_changed` and `user_turn_start`, from the fixtures), then
  * calls `onFrame` with each client frame and a `send` for raw text or objects.
  */
@@ -73,7 +81,7 @@ export async function scriptedServer(onFrame: (frame: { type: string }, send: (f
     });
   });
   const { port } = server.address() as AddressInfo;
-  return {
+  const result: Scripted = {
     url: `http://127.0.0.1:${port}`,
     received,
     close: () =>
@@ -82,6 +90,8 @@ export async function scriptedServer(onFrame: (frame: { type: string }, send: (f
         server.close(() => resolve());
       }),
   };
+  scripted.push(result);
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
