@@ -48,29 +48,26 @@ export class SteppingClock extends SimulatedClock {
     return next;
   }
 
+  /** Moves to the next timer due by `end` (firing it); false when there is none. `step` counts the steps so far. */
+  private stepTowards(end: number, step: number): boolean {
+    if (step > 100_000) throw new Error('SteppingClock: more than 100000 timer steps in one advance (a zero-delay loop?)');
+    const due = this.nextDue();
+    if (due === undefined || due > end) return false;
+    this.increment(Math.max(0, due - this.now()));
+    return true;
+  }
+
   /** Advances by `ms`, firing each timer at its own due time; `onStep` runs after each step. */
   advance(ms: number, onStep?: () => void): void {
     const end = this.now() + ms;
-    for (let guard = 0; ; guard++) {
-      if (guard > 100_000) throw new Error('SteppingClock: more than 100000 timer steps in one advance (a zero-delay loop?)');
-      const due = this.nextDue();
-      if (due === undefined || due > end) break;
-      this.increment(Math.max(0, due - this.now()));
-      onStep?.();
-    }
+    for (let step = 0; this.stepTowards(end, step); step++) onStep?.();
     this.increment(end - this.now());
   }
 
   /** Like `advance`, but lets every microtask run (`flush`) after each step, as real time would. */
   async advanceAsync(ms: number, flush: () => Promise<void>): Promise<void> {
     const end = this.now() + ms;
-    for (let guard = 0; ; guard++) {
-      if (guard > 100_000) throw new Error('SteppingClock: more than 100000 timer steps in one advance (a zero-delay loop?)');
-      const due = this.nextDue();
-      if (due === undefined || due > end) break;
-      this.increment(Math.max(0, due - this.now()));
-      await flush();
-    }
+    for (let step = 0; this.stepTowards(end, step); step++) await flush();
     this.increment(end - this.now());
     await flush();
   }
