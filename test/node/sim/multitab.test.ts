@@ -8,6 +8,17 @@ import { PROFILES, connectReady, interact, kinds, startSim, useSimulators } from
 
 useSimulators();
 
+/** Tab 1 persists chat session X with an interaction; tab 2 then resumes X. */
+async function twoTabsOnOneSession(sim: Awaited<ReturnType<typeof startSim>>) {
+  const tab1 = await connectReady(sim);
+  await interact(tab1.client, 'persist X');
+  const x = tab1.chatSessionId;
+  const tab2 = await connectReady(sim);
+  tab2.client.send({ type: 'resume_chat_session', session_id: x });
+  await tab2.client.until('system_message');
+  return { tab1, tab2, x };
+}
+
 describe.each(PROFILES)('multi-tab (profile %s)', (profile) => {
   it("broadcasts an interaction's chat_session_added to the user's other tab, and none of the interaction's other events", async () => {
     const sim = await startSim({ profile });
@@ -43,12 +54,7 @@ describe.each(PROFILES)('multi-tab (profile %s)', (profile) => {
 
   it('delivers a rename to every tab on that chat session and to no other tab', async () => {
     const sim = await startSim({ profile });
-    const tab1 = await connectReady(sim);
-    await interact(tab1.client, 'persist X');
-    const x = tab1.chatSessionId;
-    const tab2 = await connectReady(sim);
-    tab2.client.send({ type: 'resume_chat_session', session_id: x });
-    await tab2.client.until('system_message');
+    const { tab1, tab2, x } = await twoTabsOnOneSession(sim);
     const tab3 = await connectReady(sim);
     tab1.client.send({ type: 'set_chat_session_name', session_name: 'Shared', session_id: x });
     const expected = [{ type: 'chat_session_name_changed', session_name: 'Shared', session_id: x }];
@@ -59,12 +65,7 @@ describe.each(PROFILES)('multi-tab (profile %s)', (profile) => {
 
   it('routing filter: once a tab has left a chat session, events for that session are no longer delivered to it', async () => {
     const sim = await startSim({ profile });
-    const tab1 = await connectReady(sim);
-    await interact(tab1.client, 'persist X');
-    const x = tab1.chatSessionId;
-    const tab2 = await connectReady(sim);
-    tab2.client.send({ type: 'resume_chat_session', session_id: x });
-    await tab2.client.until('system_message');
+    const { tab1, tab2, x } = await twoTabsOnOneSession(sim);
     // Still on X: it gets the rename.
     tab1.client.send({ type: 'set_chat_session_name', session_name: 'First', session_id: x });
     await tab1.client.sync();
