@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Ev } from '../../helpers/sim-client.js';
-import { DEFAULT_SEQUENCE, PROFILES, collapse, connectReady, interact, kinds, slug, startSim, useSimulators } from './harness.js';
+import { CLAUDE_CLOSING, CLAUDE_OPENING, DEFAULT_SEQUENCE, PROFILES, collapse, connectReady, interact, kinds, slug, startSim, useSimulators } from './harness.js';
 
 useSimulators();
 
@@ -122,20 +122,11 @@ describe.each(PROFILES)('scripted agents (profile %s)', (profile) => {
     const { client, chatSessionId: u } = await connectReady(sim, { agentKey: 'thinker' });
     const events = await interact(client, 'Think hard');
     expect(collapse(kinds(events))).toStrictEqual([
-      'user_turn_end',
-      'chat_session_added',
-      'anthropic_user_message',
-      'interaction:start',
-      'system_prompt',
-      'completion:start',
+      ...CLAUDE_OPENING,
       'thought_delta',
       'complete_thought',
       'text_delta',
-      'completion:end',
-      'history_delta',
-      'interaction:end',
-      'chat_session_added',
-      'user_turn_start',
+      ...CLAUDE_CLOSING,
     ]);
     expectTopLevel(events, u);
     expectRoles(events);
@@ -159,12 +150,7 @@ describe.each(PROFILES)('scripted agents (profile %s)', (profile) => {
     const doneAt = names.indexOf('tool_call:done');
     if (names[doneAt + 1] === 'system_prompt') names.splice(doneAt + 1, 1);
     expect(names).toStrictEqual([
-      'user_turn_end',
-      'chat_session_added',
-      'anthropic_user_message',
-      'interaction:start',
-      'system_prompt',
-      'completion:start',
+      ...CLAUDE_OPENING,
       'tool_select_delta',
       'thought_delta',
       'complete_thought',
@@ -175,11 +161,7 @@ describe.each(PROFILES)('scripted agents (profile %s)', (profile) => {
       'tool_call:done',
       'completion:start',
       'text_delta',
-      'completion:end',
-      'history_delta',
-      'interaction:end',
-      'chat_session_added',
-      'user_turn_start',
+      ...CLAUDE_CLOSING,
     ]);
     expectTopLevel(events, u);
     expectRoles(events);
@@ -243,7 +225,7 @@ describe.each(PROFILES)('scripted agents (profile %s)', (profile) => {
 
     // The parent, around the bracket.
     const before = kinds(events.slice(0, startAt));
-    expect(before.slice(0, 6)).toStrictEqual(['user_turn_end', 'chat_session_added', 'anthropic_user_message', 'interaction:start', 'system_prompt', 'completion:start']);
+    expect(before.slice(0, 6)).toStrictEqual(CLAUDE_OPENING);
     expect(before.slice(-3)).toStrictEqual(['tool_call:active', 'completion:end', 'system_message']);
     const names = collapse(kinds(events.slice(endAt)));
     if (names[3] === 'system_prompt') names.splice(3, 1);
@@ -253,11 +235,7 @@ describe.each(PROFILES)('scripted agents (profile %s)', (profile) => {
       'tool_call:done',
       'completion:start',
       'text_delta',
-      'completion:end',
-      'history_delta',
-      'interaction:end',
-      'chat_session_added',
-      'user_turn_start',
+      ...CLAUDE_CLOSING,
     ]);
     const notices = events.filter((e) => e.type === 'system_message');
     expect(notices.map((e) => e.severity)).toStrictEqual(['info', 'info']);
@@ -337,12 +315,7 @@ describe.each(PROFILES)('scripted agents (profile %s)', (profile) => {
     const { client, chatSessionId: u } = await connectReady(sim, { agentKey: 'failing' });
     const events = await interact(client, 'Please fail');
     expect(collapse(kinds(events))).toStrictEqual([
-      'user_turn_end',
-      'chat_session_added',
-      'anthropic_user_message',
-      'interaction:start',
-      'system_prompt',
-      'completion:start',
+      ...CLAUDE_OPENING,
       'text_delta',
       'system_message',
       'chat_session_added',
@@ -359,15 +332,7 @@ describe.each(PROFILES)('scripted agents (profile %s)', (profile) => {
     const { client } = await connectReady(sim, { agentKey: 'crashing' });
     const events = await interact(client, 'Please crash');
     const names = collapse(kinds(events));
-    expect(names.slice(0, 7)).toStrictEqual([
-      'user_turn_end',
-      'chat_session_added',
-      'anthropic_user_message',
-      'interaction:start',
-      'system_prompt',
-      'completion:start',
-      'text_delta',
-    ]);
+    expect(names.slice(0, 7)).toStrictEqual([...CLAUDE_OPENING, 'text_delta']);
     expect(names.slice(-2)).toStrictEqual(['error', 'user_turn_start']);
     expect(names).not.toContain('interaction:end');
     expect(names).not.toContain('completion:end');

@@ -13,21 +13,21 @@ import { closeAllClients, connect, login, type ConnectOptions, type Ev, type Sim
 
 export const PROFILES: readonly SimulatorProfile[] = ['agentc', 'full'];
 
-/** The standard Claude sequence of the `default` agent (§7.3), as `collapse(kinds(events))` gives it. */
-export const DEFAULT_SEQUENCE: readonly string[] = Object.freeze([
+/** How every Claude interaction opens (§7.3 steps 1–6), as `collapse(kinds(events))` gives it. */
+export const CLAUDE_OPENING: readonly string[] = Object.freeze([
   'user_turn_end',
   'chat_session_added',
   'anthropic_user_message',
   'interaction:start',
   'system_prompt',
   'completion:start',
-  'text_delta',
-  'completion:end',
-  'history_delta',
-  'interaction:end',
-  'chat_session_added',
-  'user_turn_start',
 ]);
+
+/** How a Claude interaction that ends normally closes (§7.3 steps 7–9). */
+export const CLAUDE_CLOSING: readonly string[] = Object.freeze(['completion:end', 'history_delta', 'interaction:end', 'chat_session_added', 'user_turn_start']);
+
+/** The standard Claude sequence of the `default` agent (§7.3), as `collapse(kinds(events))` gives it. */
+export const DEFAULT_SEQUENCE: readonly string[] = Object.freeze([...CLAUDE_OPENING, 'text_delta', ...CLAUDE_CLOSING]);
 
 interface Tracked {
   readonly sim: Simulator;
