@@ -132,6 +132,20 @@ async function collectedWithin(ref) {
   return false;
 }
 
+/**
+ * Disposes the client `take` hands over (the caller drops its own reference in `take`), waits until
+ * it is collected (true if it was), then for the closing handshake of its socket.
+ */
+async function disposeAndCollect(take) {
+  let client = take();
+  client.dispose();
+  const ref = new WeakRef(client);
+  client = null;
+  const collected = await collectedWithin(ref);
+  await sleep(50); // the closing handshake of the disposed socket
+  return collected;
+}
+
 // ------------------------------------------------------------------ mode 1: raw ws + JSON.parse
 async function rawRun() {
   const before = heapUsed();
@@ -179,11 +193,11 @@ async function clientRun() {
 
   subscription.unsubscribe();
   subscription = null;
-  client.dispose();
-  const ref = new WeakRef(client);
-  client = null;
-  const collected = await collectedWithin(ref);
-  await sleep(50); // the closing handshake of the disposed socket
+  const collected = await disposeAndCollect(() => {
+    const handed = client;
+    client = null; // the caller's reference goes too
+    return handed;
+  });
   const released = heapUsed();
   return result(state, before, live, released, collected);
 }
@@ -230,11 +244,11 @@ async function streamingRun() {
   subscription.unsubscribe();
   subscription = null;
   state.latest = null;
-  client.dispose();
-  const ref = new WeakRef(client);
-  client = null;
-  const collected = await collectedWithin(ref);
-  await sleep(50); // the closing handshake of the disposed socket
+  const collected = await disposeAndCollect(() => {
+    const handed = client;
+    client = null; // the caller's reference goes too
+    return handed;
+  });
   const seconds = Number(state.ended - state.started) / 1e9;
   const cpuSeconds = (state.cpu.user + state.cpu.system) / 1e6;
   return { rate: N / seconds, cpuRate: N / cpuSeconds, textLength, collected };
@@ -263,11 +277,11 @@ async function answerRun() {
 
   subscription.unsubscribe();
   subscription = null;
-  client.dispose();
-  const ref = new WeakRef(client);
-  client = null;
-  const collected = await collectedWithin(ref);
-  await sleep(50); // the closing handshake of the disposed socket
+  const collected = await disposeAndCollect(() => {
+    const handed = client;
+    client = null; // the caller's reference goes too
+    return handed;
+  });
   const released = heapUsed(); // only the transcript is held now
   if (transcript.length < 2) throw new Error('answer: the transcript went away');
   transcript = null;
