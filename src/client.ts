@@ -185,12 +185,13 @@ export function createClient(options: ClientOptions): RealtimeClient {
     streamKind: (sessionId, kind) => root.send({ type: 'stream.kind', sessionId, kind }),
   });
   const disposed$ = data.disposed$.pipe(filter(Boolean));
-  let disposed = false;
 
   // Set right after createActor; the socket actor only asks for a token once the actor runs.
   let root!: ActorRefFrom<typeof clientMachine>;
   const auth = () => root.system.get('auth') as ActorRefFrom<typeof authMachine>;
   const connection = () => root.system.get('connection') as ActorRefFrom<typeof connectionMachine>;
+  /** Disposed: the root machine reached its final `disposed` state (or was stopped). The one source of it. */
+  const isDisposed = () => root.getSnapshot().status !== 'active';
   const conversation = () => root.system.get('conversation') as ActorRefFrom<typeof conversationMachine>;
   const turnActor = () => root.system.get('turn') as ActorRefFrom<typeof turnMachine>;
   /** The top-level interaction actor in flight, if any. */
@@ -288,7 +289,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
     shareReplay({ bufferSize: 1, refCount: false }),
   );
   const interaction$ = defer(() => {
-    if (disposed) return EMPTY; // the actors are gone; like every other stream, it has completed
+    if (isDisposed()) return EMPTY; // the actors are gone; like every other stream, it has completed
     data.startTranscript(); // the streaming kind comes from the transcript
     return snapshots(conversation());
   }).pipe(
@@ -331,7 +332,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
   const toSubscription = (listener: { unsubscribe(): void }) => new Subscription(() => listener.unsubscribe());
   /** Sends the held commands once the connection is ready and the server no longer busy. */
   const releaseHeld = () => {
-    if (held.length === 0 || disposed || currentState() !== 'ready' || interactionRunning()) return;
+    if (held.length === 0 || isDisposed() || currentState() !== 'ready' || interactionRunning()) return;
     for (const item of held.splice(0)) {
       root.send({ type: 'outbound', data: item.data });
       item.resolve();
@@ -398,7 +399,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
 
   const ready = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      if (disposed) return reject(closedError());
+      if (isDisposed()) return reject(closedError());
       const snapshot = connection().getSnapshot();
       const state = connectionState(snapshot);
       if (state === 'ready') return resolve();
@@ -515,7 +516,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
 
   /** Validates, waits for the turn when interrupting, sends; resolves with a waiter for the answer. */
   async function prepareText(text: string, options: SendTextOptions): Promise<() => Promise<SendTextResult>> {
-    if (disposed) throw closedError();
+    if (isDisposed()) throw closedError();
     if (typeof text !== 'string' || text.trim() === '') throw new ClientError('invalid_options', 'text: must not be empty (the server ignores empty input)');
     const fileIds = [...(options.fileIds ?? [])];
     if (fileIds.length > resolved.maxFilesPerMessage) {
@@ -526,7 +527,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
       if (!options.interrupt) throw new ClientError('interaction_in_progress', 'An answer is streaming; pass { interrupt: true } to cancel it first, or wait for it to end');
       await cancelAndWait();
       // the connection may have been lost while waiting: the text would go nowhere
-      if (disposed) throw closedError();
+      if (isDisposed()) throw closedError();
       if (currentState() !== 'ready') throw new ClientError('not_ready', 'The connection was lost while waiting for the turn; the text was not sent');
     }
     const encoded = encodeClientEvent({ type: 'text_input', text, file_ids: fileIds });
@@ -559,8 +560,8 @@ export function createClient(options: ClientOptions): RealtimeClient {
   };
 
   const client: RealtimeClient = {
-    uploadFile: (file, options) => (disposed ? Promise.reject(closedError()) : uploadFile(uploads, file, options)),
-    uploadFiles: (files, options) => (disposed ? Promise.reject(closedError()) : uploadFiles(uploads, files, options)),
+    uploadFile: (file, options) => (isDisposed() ? Promise.reject(closedError()) : uploadFile(uploads, file, options)),
+    uploadFiles: (files, options) => (isDisposed() ? Promise.reject(closedError()) : uploadFiles(uploads, files, options)),
     ...createCommands({
       send: (event) => client.send(event),
       events$: data.events$,
@@ -590,7 +591,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
     },
 
     async cancel() {
-      if (disposed) throw closedError();
+      if (isDisposed()) throw closedError();
       if (currentState() !== 'ready') throw new ClientError('not_ready', 'Cannot cancel while not connected');
       const confirmed = nextEvent('cancelled');
       sendCancel();
@@ -605,13 +606,13 @@ export function createClient(options: ClientOptions): RealtimeClient {
     catalog$: data.catalog$,
 
     connect() {
-      if (disposed) return Promise.reject(closedError());
+      if (isDisposed()) return Promise.reject(closedError());
       if (currentState() !== 'ready') root.send({ type: 'connect' }); // leaves failed/closed/idle at once
       return ready();
     },
 
     async disconnect() {
-      if (disposed) return;
+      if (isDisposed()) return;
       root.send({ type: 'disconnect' });
       await sockets.allClosed(); // resolves once the socket's close handshake is done
     },
@@ -619,7 +620,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
     ready,
 
     async send(event: ClientEvent) {
-      if (disposed) throw closedError();
+      if (isDisposed()) throw closedError();
       let encoded: string;
       try {
         encoded = encodeClientEvent(event);
@@ -649,8 +650,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
     },
 
     dispose() {
-      if (disposed) return;
-      disposed = true;
+      if (isDisposed()) return;
       rejectQueue(closedError());
       rejectHeld(closedError());
       root.send({ type: 'dispose' });
