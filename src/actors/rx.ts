@@ -106,6 +106,14 @@ export interface TrafficStats {
 
 const EMPTY_CATALOG: Catalog = Object.freeze({ agents: [], avatars: [], voices: [], tools: [] });
 
+/** The catalogue's lists: the event that carries each (in a field named as in {@link Catalog}) and the request that asks for it. */
+const LISTS = {
+  agent_list: { key: 'agents', request: 'get_agents' },
+  avatar_list: { key: 'avatars', request: 'get_avatars' },
+  voice_list: { key: 'voices', request: 'get_voices' },
+  tool_catalog: { key: 'tools', request: 'get_tool_catalog' },
+} as const satisfies Record<string, { key: keyof Catalog; request: string }>;
+
 /** The data plane of one client. */
 export function createDataPlane(now: () => number, control?: ControlHooks) {
   const transcript = createTranscript();
@@ -159,21 +167,14 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
         user.next(event.user);
         break;
       case 'agent_list':
-        listed.add(event.type);
-        catalog.next({ ...catalog.value, agents: event.agents });
-        break;
       case 'avatar_list':
-        listed.add(event.type);
-        catalog.next({ ...catalog.value, avatars: event.avatars });
-        break;
       case 'voice_list':
+      case 'tool_catalog': {
+        const { key } = LISTS[event.type];
         listed.add(event.type);
-        catalog.next({ ...catalog.value, voices: event.voices });
+        catalog.next({ ...catalog.value, [key]: (event as unknown as Catalog)[key] });
         break;
-      case 'tool_catalog':
-        listed.add(event.type);
-        catalog.next({ ...catalog.value, tools: event.tools });
-        break;
+      }
       case 'chat_session_changed':
         currentSession.next(event.chat_session);
         break;
@@ -296,9 +297,8 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
 
     catalog$: catalog.pipe(distinctUntilChanged()),
     /** The list requests whose answer never came (to send once ready). */
-    missingLists(): ('get_agents' | 'get_avatars' | 'get_voices' | 'get_tool_catalog')[] {
-      const requests = { agent_list: 'get_agents', avatar_list: 'get_avatars', voice_list: 'get_voices', tool_catalog: 'get_tool_catalog' } as const;
-      return (Object.keys(requests) as (keyof typeof requests)[]).filter((type) => !listed.has(type)).map((type) => requests[type]);
+    missingLists(): (typeof LISTS)[keyof typeof LISTS]['request'][] {
+      return (Object.keys(LISTS) as (keyof typeof LISTS)[]).filter((type) => !listed.has(type)).map((type) => LISTS[type].request);
     },
     /** `true` once the client is disposed (emitted, then completed). */
     disposed$: disposed.asObservable(),

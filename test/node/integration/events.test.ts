@@ -8,8 +8,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../../src/schema/server/index.js';
-import { fixtures } from '../../helpers/fixtures.js';
-import { cleanup, scriptedClient, scriptedServer, until, withTimeout } from './harness.js';
+import { fixture, fixtures } from '../../helpers/fixtures.js';
+import { cleanup, firstMatch, scriptedClient, scriptedServer, until, withTimeout } from './harness.js';
 
 afterEach(cleanup);
 
@@ -53,5 +53,22 @@ describe('events$', () => {
     let state = '';
     client.connection$.subscribe((status) => (state = status.state)).unsubscribe();
     expect(state).toBe('ready');
+  });
+
+  it('after a burst without the catalogue lists (the short form), asks once for each missing list and fills catalog$ from the answers', async () => {
+    const answers: Record<string, string> = { get_agents: 'agent_list', get_avatars: 'avatar_list', get_voices: 'voice_list', get_tool_catalog: 'tool_catalog' };
+    const server = await scriptedServer((frame, send) => {
+      const answer = answers[frame.type];
+      if (answer) send(fixture(answer).text);
+    });
+    const client = scriptedClient(server);
+    await withTimeout(client.connect(), 5_000, 'ready');
+    const catalog = await firstMatch(client.catalog$, (c) => c.agents.length > 0 && c.avatars.length > 0 && c.voices.length > 0 && c.tools.length > 0, 5_000, 'every list on catalog$');
+    expect(server.received.map((frame) => frame.type).sort()).toEqual(Object.keys(answers).sort());
+    const wire = (name: string, key: string) => (JSON.parse(fixture(name).text) as Record<string, unknown[]>)[key]!.length;
+    expect(catalog.agents).toHaveLength(wire('agent_list', 'agents'));
+    expect(catalog.avatars).toHaveLength(wire('avatar_list', 'avatars'));
+    expect(catalog.voices).toHaveLength(wire('voice_list', 'voices'));
+    expect(catalog.tools).toHaveLength(wire('tool_catalog', 'tools'));
   });
 });
