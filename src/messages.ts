@@ -337,27 +337,45 @@ function simpleBlocksToParts(blocks: readonly unknown[]): Array<TextContentPart 
   return parts;
 }
 
+/**
+ * A `tool_use` block or part (the same fields on both sides): id, name and the input parsed;
+ * `undefined` without an id or a name.
+ */
+function toolUseOf(record: JsonRecord): { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> | string } | undefined {
+  const id = stringOf(record.id);
+  const name = stringOf(record.name);
+  return id !== undefined && name !== undefined ? { type: 'tool_use', id, name, input: parseToolInput(record.input) } : undefined;
+}
+
+/**
+ * A `tool_result` block or part (the same fields on both sides): text content kept, a list of
+ * content turned into simple parts and then into the target's form by `convert`; `undefined`
+ * without a `tool_use_id`.
+ */
+function toolResultOf<C>(
+  record: JsonRecord,
+  convert: (parts: Array<TextContentPart | ImageContentPart>) => C[],
+): { type: 'tool_result'; tool_use_id: string; content: string | C[]; is_error?: boolean } | undefined {
+  const toolUseId = stringOf(record.tool_use_id);
+  if (toolUseId === undefined) return undefined;
+  const { content } = record;
+  const result: { type: 'tool_result'; tool_use_id: string; content: string | C[]; is_error?: boolean } = {
+    type: 'tool_result',
+    tool_use_id: toolUseId,
+    content: typeof content === 'string' ? content : Array.isArray(content) ? convert(simpleBlocksToParts(content)) : '',
+  };
+  if (typeof record.is_error === 'boolean') result.is_error = record.is_error;
+  return result;
+}
+
 /** An Anthropic block as a runtime part; blocks with no runtime counterpart give `undefined`. */
 function partOf(block: JsonRecord): ContentPart | undefined {
   switch (block.type) {
     case 'tool_use':
-    case 'server_tool_use': {
-      const id = stringOf(block.id);
-      const name = stringOf(block.name);
-      return id !== undefined && name !== undefined ? { type: 'tool_use', id, name, input: parseToolInput(block.input) } : undefined;
-    }
-    case 'tool_result': {
-      const toolUseId = stringOf(block.tool_use_id);
-      if (toolUseId === undefined) return undefined;
-      const { content } = block;
-      const part: ToolResultContentPart = {
-        type: 'tool_result',
-        tool_use_id: toolUseId,
-        content: typeof content === 'string' ? content : Array.isArray(content) ? simpleBlocksToParts(content) : '',
-      };
-      if (typeof block.is_error === 'boolean') part.is_error = block.is_error;
-      return part;
-    }
+    case 'server_tool_use':
+      return toolUseOf(block);
+    case 'tool_result':
+      return toolResultOf(block, (parts) => parts);
     default:
       return simplePartOf(block);
   }
@@ -388,23 +406,10 @@ function partToBlock(part: unknown): AnthropicContentBlock | undefined {
       const source = imageSourceOf(part.source);
       return source && { type: 'image', source };
     }
-    case 'tool_use': {
-      const id = stringOf(part.id);
-      const name = stringOf(part.name);
-      return id !== undefined && name !== undefined ? { type: 'tool_use', id, name, input: parseToolInput(part.input) } : undefined;
-    }
-    case 'tool_result': {
-      const toolUseId = stringOf(part.tool_use_id);
-      if (toolUseId === undefined) return undefined;
-      const { content } = part;
-      const block: AnthropicContentBlock = {
-        type: 'tool_result',
-        tool_use_id: toolUseId,
-        content: typeof content === 'string' ? content : Array.isArray(content) ? simpleBlocksToParts(content).map(simplePartToBlock) : '',
-      };
-      if (typeof part.is_error === 'boolean') block.is_error = part.is_error;
-      return block;
-    }
+    case 'tool_use':
+      return toolUseOf(part);
+    case 'tool_result':
+      return toolResultOf(part, (parts) => parts.map(simplePartToBlock));
     default:
       return undefined;
   }
