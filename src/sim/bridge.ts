@@ -3,15 +3,15 @@
  * RealtimeBridge: it outlives sockets, processes frames strictly in order, runs interactions in the
  * background, and applies the pre-emption rule and the routing filter (PROTOCOL.md §1.5, §1.6).
  */
-import { agentCatalog, agentConfig, AVATARS, findAgent, sessionTools, TOOL_CATALOG, TOOLSET_NAMES, VOICES, type AgentDefinition } from './catalog.js';
-import { pyJson, pyString } from './pyjson.js';
+import { agentCatalog, agentConfig, AVATARS, findAgent, sessionTools, toolCatalog, TOOLSET_NAMES, VOICES, type AgentDefinition } from './catalog.js';
+import { pyJson, pyString, pyStrip } from './pyjson.js';
 import { HardCancel, runInteraction, RuntimeCrash, type RuntimeHost } from './runtime.js';
 import { planFor } from './scripts.js';
 import type { SimSocket } from './socket.js';
 import { indexEntry, isoTime, serializeSession, type ChatSessionRecord, type Store, type UserRecord } from './store.js';
 import { parseClientFrame } from './validate.js';
 import { VoiceChannel } from './voice-channel.js';
-import type { SimulatorProfile, SimulatorQuirks } from './types.js';
+import type { SimulatorFrames, SimulatorProfile, SimulatorQuirks } from './types.js';
 
 /** What every bridge shares: the store, options and the other bridges (for broadcasts). */
 export interface BridgeContext {
@@ -22,6 +22,9 @@ export interface BridgeContext {
   readonly deltaMs: number;
   readonly heygen: boolean;
   readonly firehoseDeltas: number;
+  readonly frames: SimulatorFrames;
+  /** The real server's handler latencies (§13 item 9). */
+  readonly realisticTiming: boolean;
   readonly random: () => number;
   readonly slug: (words: number) => string;
   readonly now: () => number;
@@ -35,7 +38,17 @@ export interface BridgeContext {
 const NON_PREEMPTING = new Set(['ping', 'pong', 'client_wants_cancel']);
 const COMMANDS = ['!help', '!fork', '!rewind', '!alw', '!load_agents', '!load_bocks', '!preview_prompt', '!tool_info', '!equip', '!remove', '!call'];
 
-const sleep = (ms: number, signal?: AbortSignal) =>
+/** The real server's inline `get_agents` handler time (§13 item 9). */
+const GET_AGENTS_MS = 500;
+
+/** The welcome block of a fresh UI session (§13 item 10): a markdown `:::TIP` block. */
+function welcome(agentName: string, returning: boolean): string {
+  return returning
+    ? `:::TIP Welcome back\n\nYou are talking to **${agentName}** again.\n\nYour conversation is below; ask anything to go on.\n:::\n`
+    : `:::TIP Welcome to Agent C\n\nYou are talking to **${agentName}**.\n\nAsk anything, or type \`!help\` for the chat commands.\n:::\n`;
+}
+
+export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     const onAbort = () => {
       clearTimeout(timer);
@@ -100,8 +113,8 @@ export class Bridge {
       this.sendEvent({ type: 'chat_user_data', user: this.chatUser() });
       this.sendEvent({ type: 'avatar_list', avatars: this.avatars() });
       this.sendEvent({ type: 'voice_list', voices: VOICES });
-      this.sendEvent({ type: 'agent_list', agents: agentCatalog() });
-      this.sendEvent({ type: 'tool_catalog', tools: TOOL_CATALOG });
+      this.sendEvent({ type: 'agent_list', agents: agentCatalog(this.ctx.frames) });
+      this.sendEvent({ type: 'tool_catalog', tools: toolCatalog(this.ctx.frames) });
       this.sendEvent({ type: 'chat_session_changed', chat_session: serializeSession(this.chat) });
       this.sendEvent({
         type: 'render_media',
@@ -112,7 +125,7 @@ export class Bridge {
         content_type: 'text/markdown',
         url: null,
         name: null,
-        content: this.chat.messages.length > 0 ? `# Welcome back Agent C\n\nYou are talking to **${this.chat.agent.name}**.` : `# Welcome to Agent C\n\nYou are talking to **${this.chat.agent.name}**. Ask anything.`,
+        content: welcome(this.chat.agent.name, this.chat.messages.length > 0),
         content_bytes: null,
         sent_by_class: 'RealtimeBridge',
         sent_by_function: null,
@@ -243,9 +256,10 @@ export class Bridge {
         this.cancel();
         return true;
       case 'get_agents':
+        if (this.ctx.realisticTiming) await sleep(GET_AGENTS_MS); // inline: later frames wait too
         // the re-copied config does not get BridgeTools appended again (§4.4)
         this.chat.tools = [...this.chat.agent.toolsets];
-        this.sendEvent({ type: 'agent_list', agents: agentCatalog() });
+        this.sendEvent({ type: 'agent_list', agents: agentCatalog(this.ctx.frames) });
         this.sendEvent({ type: 'agent_configuration_changed', agent_config: agentConfig(this.chat.agent, this.chat.tools) });
         return true;
       case 'set_agent':
@@ -267,7 +281,7 @@ export class Bridge {
         this.sendEvent({ type: 'voice_list', voices: VOICES });
         return true;
       case 'get_tool_catalog':
-        this.sendEvent({ type: 'tool_catalog', tools: TOOL_CATALOG });
+        this.sendEvent({ type: 'tool_catalog', tools: toolCatalog(this.ctx.frames) });
         return true;
       case 'set_agent_tools':
         this.setTools(event.tools as string[]);
@@ -298,9 +312,9 @@ export class Bridge {
         this.error(
           "Error processing event: 2 validation errors for HistoryEvent\nrole\n  Field required [type=missing, input_value={'session_id': '" +
             this.chat.sessionId +
-            "', 'messages': [...]}, input_type=dict]\n    For further information visit https://errors.pydantic.dev/2.11/v/missing\nvendor\n  Field required [type=missing, input_value={'session_id': '" +
+            "', 'messages': [...]}, input_type=dict]\n    For further information visit https://errors.pydantic.dev/2.13/v/missing\nvendor\n  Field required [type=missing, input_value={'session_id': '" +
             this.chat.sessionId +
-            "', 'messages': [...]}, input_type=dict]\n    For further information visit https://errors.pydantic.dev/2.11/v/missing",
+            "', 'messages': [...]}, input_type=dict]\n    For further information visit https://errors.pydantic.dev/2.13/v/missing",
         );
         return true;
       case 'audio_input_delta':
@@ -332,7 +346,8 @@ export class Bridge {
   // ---------------------------------------------------------------- interactions
 
   private textInput(text: string, fileIds: readonly string[]): void {
-    const trimmed = text.trim();
+    // Python's str.strip(): also \x1c-\x1f, \x85 and the Unicode spaces (§13 item 13)
+    const trimmed = pyStrip(text);
     if (trimmed === '') return; // ignored silently (the running turn was already pre-empted)
     if (trimmed.startsWith('!') && !trimmed.includes('\n')) {
       this.command(trimmed);
@@ -422,6 +437,16 @@ export class Bridge {
         }
         if (bridge.socket) await bridge.socket.drained();
         if (signal.aborted) throw new HardCancel();
+      },
+      async wait(ms) {
+        if (signal.aborted) throw new HardCancel();
+        await sleep(ms, signal);
+        if (signal.aborted) throw new HardCancel();
+      },
+      frames: this.ctx.frames,
+      realisticTiming: this.ctx.realisticTiming,
+      get toolsets() {
+        return chat.tools;
       },
       get cancelRequested() {
         return bridge.cancelFlag;
@@ -633,13 +658,17 @@ export class Bridge {
 
   // ---------------------------------------------------------------- uploads (called by the HTTP route)
 
-  /** Records an uploaded file on the current chat session and pushes the metadata twice (§2.5). */
-  addUpload(id: string, filename: string, mimeType: string, size: number, text: string | null): void {
+  /**
+   * Records an uploaded file on the current chat session and pushes the metadata twice: pending,
+   * then processed. Both reach the socket before the HTTP reply (§2.5, §13 item 4), so the route
+   * awaits this.
+   */
+  async addUpload(id: string, filename: string, mimeType: string, size: number, text: string | null): Promise<void> {
     const chat = this.chat;
     const uploaded = { ...((chat.metadata.uploaded_files ?? {}) as Record<string, unknown>) };
     const entry = {
       id,
-      filename: `/uploads/${this.uiSessionId}/${id}`,
+      filename: `uploads/${this.user.userId}/${chat.sessionId}/${id}`,
       original_filename: filename,
       mime_type: mimeType,
       size,
@@ -653,13 +682,12 @@ export class Bridge {
     uploaded[id] = entry;
     chat.metadata = { ...chat.metadata, uploaded_files: uploaded };
     this.sendEvent({ type: 'session_metadata_changed', meta: chat.metadata });
-    setTimeout(() => {
-      const files = (chat.metadata.uploaded_files ?? {}) as Record<string, Record<string, unknown>>;
-      if (!files[id] || this.closed) return;
-      files[id] = { ...files[id], extracted_text: text, processed: true, processing_status: 'completed' };
-      // lost when the UI session moved to another chat session meanwhile (§2.5)
-      if (this.chat === chat) this.sendEvent({ type: 'session_metadata_changed', meta: chat.metadata });
-    }, 20);
+    await new Promise((resolve) => setImmediate(resolve)); // the processing step
+    const files = (chat.metadata.uploaded_files ?? {}) as Record<string, Record<string, unknown>>;
+    if (!files[id] || this.closed) return;
+    files[id] = { ...files[id], extracted_text: text, processed: true, processing_status: 'completed' };
+    // lost when the UI session moved to another chat session meanwhile (§2.5)
+    if (this.chat === chat) this.sendEvent({ type: 'session_metadata_changed', meta: chat.metadata });
   }
 
   private chatUser(): Record<string, unknown> {
@@ -669,10 +697,10 @@ export class Bridge {
       user_id: user.userId,
       user_name: user.username,
       email: `${user.username}@example.com`,
-      first_name: null,
-      last_name: null,
+      first_name: user.firstName,
+      last_name: user.lastName,
       created_at: user.createdAt,
-      updated_at: user.lastLogin ?? user.createdAt,
+      updated_at: null, // never saved after creation (§13 item 5)
       deleted_at: null,
       roles: user.userId === 'admin' ? ['admin'] : ['user'],
       groups: [],

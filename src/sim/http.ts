@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Bridge } from './bridge.js';
-import { isoTime, type Store, type UserRecord } from './store.js';
+import type { Store, UserRecord } from './store.js';
 
 /** What the routes need from the simulator. */
 export interface HttpContext {
@@ -15,7 +15,12 @@ export interface HttpContext {
   readonly bridges: ReadonlyMap<string, Bridge>;
   /** The refresh-failure fault, when armed. */
   readonly refreshFailure: () => { status: number; detail: string } | undefined;
+  /** The real server's handler latencies (§13 item 9): a login hashes the password. */
+  readonly realisticTiming: boolean;
 }
+
+/** How long the real login takes (bcrypt), with realistic timing. */
+const LOGIN_MS = 200;
 
 const MAX_BODY = 64 * 1024 * 1024;
 const MIME: Record<string, string> = {
@@ -119,10 +124,11 @@ async function login(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   checkLength('username', 3, 50);
   checkLength('password', 6, 100);
   if (problems.length > 0) return send(res, 422, { detail: problems });
+  if (ctx.realisticTiming) await new Promise((resolve) => setTimeout(resolve, LOGIN_MS));
   const user = ctx.store.users.get(record.username as string);
   if (!user || user.password !== record.password || !user.isActive) return send(res, 401, { detail: 'Invalid credentials' });
-  const token = ctx.store.issueToken(user); // its `user.last_login` is the previous login (§2.4)
-  user.lastLogin = isoTime(ctx.now());
+  // `last_login` stays null: the server updates a detached copy of the user that is never saved (§13 item 5)
+  const token = ctx.store.issueToken(user);
   send(res, 200, { agent_c_token: token, heygen_token: heygenToken(ctx), ui_session_id: `${user.userId}-${ctx.slug(2)}` });
 }
 
@@ -174,7 +180,7 @@ async function upload(ctx: HttpContext, req: IncomingMessage, res: ServerRespons
   const id = `${stamp.getFullYear()}${pad(stamp.getMonth() + 1)}${pad(stamp.getDate())}${pad(stamp.getHours())}${pad(stamp.getMinutes())}${pad(stamp.getSeconds())}_${name}`;
   const bytes = Buffer.from(await blob.arrayBuffer());
   const text = mimeType.startsWith('text/') || mimeType === 'application/json' ? bytes.toString('utf8').slice(0, 4000) : null;
-  bridge.addUpload(id, name, mimeType, bytes.length, text); // pushes the first metadata event before replying
+  await bridge.addUpload(id, name, mimeType, bytes.length, text); // both metadata events go out before the reply (§13 item 4)
   send(res, 200, { id, filename: name, mime_type: mimeType, size: bytes.length });
 }
 

@@ -24,6 +24,7 @@ export type * from './types.js';
 
 const DAY = 86_400_000;
 const DEFAULT_SECRET = 'agentc-simulator-development-secret';
+const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 /** Starts a simulated Agent C server on 127.0.0.1 (port 0 by default) and resolves once it listens. */
 export async function createSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -50,6 +51,8 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     deltaMs: options.deltaMs ?? 0,
     heygen: options.heygen ?? true,
     firehoseDeltas: options.firehoseDeltas ?? 1000,
+    frames: options.frames ?? 'realistic',
+    realisticTiming: options.realisticTiming ?? false,
     random,
     slug: (words) => slug(random, words),
     now,
@@ -60,7 +63,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   };
 
   const server = createServer((req, res) => {
-    handleHttp({ store, heygen: bridgeContext.heygen, slug: bridgeContext.slug, now, bridges, refreshFailure: () => refreshFailure }, req, res).catch(
+    handleHttp({ store, heygen: bridgeContext.heygen, slug: bridgeContext.slug, now, bridges, refreshFailure: () => refreshFailure, realisticTiming: bridgeContext.realisticTiming }, req, res).catch(
       (error: unknown) => {
         if (!res.headersSent) {
           res.statusCode = 500;
@@ -70,7 +73,8 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       },
     );
   });
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  // uvicorn's cap: a client frame over 16 MiB closes the socket with 1009 (§13 item 14)
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_FRAME_BYTES });
 
   function refuseUpgrade(socket: Socket, status: number, detail?: string): void {
     const body = detail === undefined ? '' : JSON.stringify({ detail });
@@ -98,7 +102,8 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       chat.agent = agent; // the loaded session's agent is replaced by agent_key ("default" if omitted) (§1.2)
       chat.tools = sessionTools(agent);
     } else {
-      chat = store.createChatSession(user.userId, agent, chatSessionId ?? undefined);
+      // the session made at connect has the agent's toolsets without BridgeTools (§13 item 3)
+      chat = store.createChatSession(user.userId, agent, chatSessionId ?? undefined, [...agent.toolsets]);
     }
     const id = uiSessionId ?? `UI-${user.userId}-${slug(random, 2)}`;
     const bridge = new Bridge(id, user, chat, bridgeContext);

@@ -4,7 +4,10 @@
  * delegation nests a sub-session (§7.10). I/O goes through a {@link RuntimeHost}.
  */
 import type { AgentDefinition } from './catalog.js';
-import { FIREHOSE_TOKENS, splitDeltas, TEXT_BATCH, type RoundPlan, type ToolPlan } from './scripts.js';
+import { pyJson } from './pyjson.js';
+import { claudeTools, CLAUDE_BETAS, CONTEXT_MANAGEMENT, PROMPT_SECTIONS } from './realistic.js';
+import { batchText, FIREHOSE_TOKENS, splitDeltas, type RoundPlan, type ToolPlan } from './scripts.js';
+import type { SimulatorFrames } from './types.js';
 
 /** What the runtime needs from the bridge. */
 export interface RuntimeHost {
@@ -14,6 +17,14 @@ export interface RuntimeHost {
   emitDelta(type: string, role: string, envelope: Envelope, content: string): void;
   /** Waits between streamed events (pace, backpressure); throws {@link HardCancel} once hard-cancelled. */
   pace(delta: boolean): Promise<void>;
+  /** Waits `ms` (a slow model, a handler's latency); throws {@link HardCancel} once hard-cancelled. */
+  wait(ms: number): Promise<void>;
+  /** Realistic or compact prompts and request options. */
+  readonly frames: SimulatorFrames;
+  /** The real server's latencies: ~75 ms from `text_input` to the user message (§13 item 9). */
+  readonly realisticTiming: boolean;
+  /** The chat session's toolsets (what the request's tools come from). */
+  readonly toolsets: readonly string[];
   /** Whether a graceful cancel (`client_wants_cancel`) was requested. */
   readonly cancelRequested: boolean;
   /** A new slug of `words` words (interaction and sub-session ids). */
@@ -25,6 +36,9 @@ export interface RuntimeHost {
   /** Appends vendor-format messages to the chat session's history. */
   appendHistory(messages: Record<string, unknown>[]): void;
 }
+
+/** How long the real server takes from `text_input` to the user message (§13 item 9). */
+const USER_MESSAGE_MS = 75;
 
 /** Thrown by `pace` when the interaction task is hard-cancelled (pre-emption): nothing more is sent. */
 export class HardCancel extends Error {
@@ -52,6 +66,17 @@ interface Run {
   readonly envelope: Envelope;
   readonly topLevel: boolean;
   readonly systemPrompt: string;
+  /**
+   * The user message, until the first round's history is saved: the session's history holds it
+   * only from then on, so a reconnect mid-answer resyncs without it (§13 item 1).
+   */
+  pendingUser: Record<string, unknown> | null;
+}
+
+/** The system prompt: the persona, then (realistic) the long guides, then the environment. */
+function systemPrompt(agent: AgentDefinition, envelope: Envelope, frames: SimulatorFrames): string {
+  const environment = `## Environment\n- Session ID: ${envelope.session_id}\n`;
+  return frames === 'realistic' ? `# Agent Persona\n\n${agent.persona}\n\n${PROMPT_SECTIONS}\n\n${environment}` : `# Agent Persona\n\n${agent.persona}\n\n${environment}`;
 }
 
 const TRACEBACK = (message: string) =>
@@ -66,10 +91,22 @@ export async function runInteraction(
   envelope: Envelope,
   topLevel = true,
 ): Promise<RunOutcome> {
-  const run: Run = { host, agent, envelope, topLevel, systemPrompt: `# Agent Persona\n\n${agent.persona}\n\n## Environment\n- Session ID: ${envelope.session_id}\n` };
   const userMessage = { role: 'user', content: userContent };
-  if (topLevel) host.appendHistory([userMessage]);
-  return agent.behaviour === 'gpt' ? runOpenAI(run, plan, userMessage) : runClaude(run, plan, userMessage);
+  const run: Run = { host, agent, envelope, topLevel, systemPrompt: systemPrompt(agent, envelope, host.frames), pendingUser: topLevel ? userMessage : null };
+  try {
+    if (topLevel && host.realisticTiming) await host.wait(USER_MESSAGE_MS);
+    return await (agent.behaviour === 'gpt' ? runOpenAI(run, plan, userMessage) : runClaude(run, plan, userMessage));
+  } finally {
+    saveHistory(run, []); // however the run ended, the user's message is not lost from the session
+  }
+}
+
+/** Saves messages to the session's history, the pending user message first. */
+function saveHistory(run: Run, messages: Record<string, unknown>[]): void {
+  if (!run.topLevel) return;
+  const all = run.pendingUser ? [run.pendingUser, ...messages] : messages;
+  run.pendingUser = null;
+  if (all.length > 0) run.host.appendHistory(all);
 }
 
 function event(run: Run, type: string, role: string, fields: Record<string, unknown>): Record<string, unknown> {
@@ -85,8 +122,30 @@ async function send(run: Run, type: string, role: string, fields: Record<string,
   }
 }
 
+/**
+ * The request's options as `completion {running:true}` carries them (§13 items 6, 7): no extended
+ * thinking is requested, `temperature` is the integer 1; realistic ones carry the betas, the
+ * context management and every tool schema (~48 KB).
+ */
 function completionOptions(run: Run): Record<string, unknown> {
-  return { model: run.agent.modelId, system: run.systemPrompt, max_tokens: 16000, temperature: 0.5, metadata: { user_id: run.host.userId } };
+  const { host } = run;
+  if (run.agent.behaviour === 'gpt') return { model: run.agent.modelId, system: run.systemPrompt, max_tokens: 16000, temperature: 0.7, metadata: { user_id: host.userId } };
+  if (host.frames === 'compact') return { model: run.agent.modelId, system: run.systemPrompt, max_tokens: 64000, temperature: 1, metadata: { user_id: host.userId } };
+  return {
+    model: run.agent.modelId,
+    system: run.systemPrompt,
+    max_tokens: 64000,
+    temperature: 1,
+    betas: CLAUDE_BETAS,
+    context_management: CONTEXT_MANAGEMENT,
+    tools: claudeTools(run.topLevel ? host.toolsets : run.agent.toolsets),
+    metadata: { user_id: host.userId },
+  };
+}
+
+/** A tool-use block as the runtime streams it: the LLM SDK's extra keys included (§13 item 8). */
+function toolUse(id: string, name: string, input: unknown): Record<string, unknown> {
+  return { type: 'tool_use', id, name, input, caller: null, toolset_name: null };
 }
 
 async function runClaude(run: Run, plan: readonly RoundPlan[], userMessage: Record<string, unknown>): Promise<RunOutcome> {
@@ -110,34 +169,44 @@ async function runClaude(run: Run, plan: readonly RoundPlan[], userMessage: Reco
     let outputChars = 0;
 
     if (round.thinking) {
-      for (const piece of splitDeltas(round.thinking, host.random)) {
+      // every thinking block opens with an empty delta (§13 item 2)
+      for (const piece of ['', ...splitDeltas(round.thinking, host.random)]) {
         await send(run, 'thought_delta', 'assistant (thought)', { content: piece, format: 'markdown' }, true);
         if (host.cancelRequested) return cancelledMidStream(end);
       }
       await send(run, 'complete_thought', 'assistant (thought)', { content: round.thinking, format: 'markdown' });
       outputChars += round.thinking.length;
     }
-    if (round.thinkTool) {
-      const id = toolId(host);
-      calls.push({ type: 'tool_use', id, name: 'think', input: {} });
-      await send(run, 'tool_select_delta', 'assistant', { tool_calls: structuredClone(calls) });
-      const pieces = splitDeltas(round.thinkTool, host.random);
-      for (const piece of pieces) {
-        await send(run, 'thought_delta', 'assistant (thought)', { content: piece, format: 'markdown' }, true);
-        if (host.cancelRequested) return cancelledMidStream(end);
-      }
-      // for the think tool, complete_thought carries only the last streamed fragment (§5.2)
-      await send(run, 'complete_thought', 'assistant (thought)', { content: pieces[pieces.length - 1] ?? '', format: 'markdown' });
-      calls[calls.length - 1] = { type: 'tool_use', id, name: 'think', input: { thought: round.thinkTool } };
-      outputChars += round.thinkTool.length;
-    }
     if (round.text) {
-      for (const piece of splitDeltas(round.text, host.random, TEXT_BATCH)) {
+      for (const piece of batchText(round.text, host.random)) {
         await send(run, 'text_delta', 'assistant', { content: piece, format: 'markdown' }, true);
         if (run.topLevel) host.speak(piece);
         if (host.cancelRequested) return cancelledMidStream(end);
       }
       outputChars += round.text.length;
+    }
+    if (round.slow) {
+      for (const piece of round.slow.pieces) {
+        await host.wait(round.slow.paceMs);
+        await send(run, 'text_delta', 'assistant', { content: piece, format: 'markdown' }, true);
+        if (run.topLevel) host.speak(piece);
+        if (host.cancelRequested) return cancelledMidStream(end);
+      }
+      outputChars += round.slow.pieces.join('').length;
+    }
+    if (round.thinkTool) {
+      const id = toolId(host);
+      calls.push(toolUse(id, 'think', {}));
+      await send(run, 'tool_select_delta', 'assistant', { tool_calls: structuredClone(calls) });
+      // the `{"thought": "` prefix arrives alone (an empty delta), then the thought, then `"}`
+      // alone: an empty delta and an empty complete_thought, which carries the last fragment (§5.2, §13 item 2)
+      for (const piece of ['', ...splitDeltas(round.thinkTool, host.random), '']) {
+        await send(run, 'thought_delta', 'assistant (thought)', { content: piece, format: 'markdown' }, true);
+        if (host.cancelRequested) return cancelledMidStream(end);
+      }
+      await send(run, 'complete_thought', 'assistant (thought)', { content: '', format: 'markdown' });
+      calls[calls.length - 1] = toolUse(id, 'think', { thought: round.thinkTool });
+      outputChars += round.thinkTool.length;
     }
     let firehoseText = '';
     if (round.firehose !== undefined) {
@@ -163,7 +232,7 @@ async function runClaude(run: Run, plan: readonly RoundPlan[], userMessage: Reco
     if (round.fail === 'crash') throw new RuntimeCrash(TRACEBACK('Simulated runtime failure in the middle of the answer'));
 
     for (const tool of round.tools ?? []) {
-      calls.push({ type: 'tool_use', id: toolId(host), name: tool.name, input: {} });
+      calls.push(toolUse(toolId(host), tool.name, {}));
       await send(run, 'tool_select_delta', 'assistant', { tool_calls: structuredClone(calls) });
     }
     if (host.cancelRequested) return cancelledMidStream(end);
@@ -171,7 +240,7 @@ async function runClaude(run: Run, plan: readonly RoundPlan[], userMessage: Reco
     const tools = round.tools ?? [];
     tools.forEach((tool, i) => {
       const call = calls[calls.length - tools.length + i]!;
-      call.input = JSON.stringify(tool.input);
+      call.input = pyJson(tool.input);
     });
     const clientCalls = calls.filter((call) => call.name !== 'think');
     if (clientCalls.length > 0) await send(run, 'tool_call', 'assistant', { active: true, vendor: 'anthropic', tool_calls: clientCalls, tool_results: null });
@@ -185,13 +254,13 @@ async function runClaude(run: Run, plan: readonly RoundPlan[], userMessage: Reco
     });
     const blocks: Record<string, unknown>[] = [];
     if (round.thinking) blocks.push({ type: 'thinking', thinking: round.thinking, signature: `sig-${host.slug(1)}` });
-    const text = (round.text ?? '') + firehoseText;
+    const text = (round.text ?? '') + (round.slow?.pieces.join('') ?? '') + firehoseText;
     if (text) blocks.push({ type: 'text', text, citations: null });
     if (blocks.length > 0) {
       const assistant = { role: 'assistant', content: blocks };
       if (run.topLevel) {
         await send(run, 'history_delta', 'assistant', { vendor: 'anthropic', messages: [assistant] });
-        host.appendHistory([assistant]);
+        saveHistory(run, [assistant]);
       }
     }
     if (host.cancelRequested) {
@@ -208,12 +277,10 @@ async function runClaude(run: Run, plan: readonly RoundPlan[], userMessage: Reco
       results.push({ type: 'tool_result', tool_use_id: call.id, content: tool ? tool.result : '' });
     }
     await send(run, 'tool_call', 'assistant', { active: false, vendor: 'anthropic', tool_calls: calls, tool_results: results });
-    if (run.topLevel) {
-      host.appendHistory([
-        { role: 'assistant', content: calls.map((call) => ({ ...call, input: typeof call.input === 'string' ? JSON.parse(call.input) : call.input })) },
-        { role: 'user', content: results },
-      ]);
-    }
+    saveHistory(run, [
+      { role: 'assistant', content: calls.map(({ type, id, name, input }) => ({ type, id, name, input: typeof input === 'string' ? JSON.parse(input) : input })) },
+      { role: 'user', content: results },
+    ]);
   }
   await end();
   return 'completed';
@@ -275,7 +342,7 @@ async function runOpenAI(run: Run, plan: readonly RoundPlan[], userMessage: Reco
       if (run.topLevel) host.speak(piece);
       if (host.cancelRequested) return cancelledMidStream(end);
     }
-    if (round.text) host.appendHistory([{ role: 'assistant', content: round.text }]);
+    if (round.text) saveHistory(run, [{ role: 'assistant', content: round.text }]);
     // a normal OpenAI round returns without any completion {running:false} (§7.3)
   }
   await end();

@@ -31,6 +31,8 @@ export interface RoundPlan {
   readonly fail?: 'stream' | 'crash';
   /** Stream this many one-token text deltas instead of `text` (firehose). */
   readonly firehose?: number;
+  /** Stream these text deltas as they are, `paceMs` apart (a slow model: nothing to merge). */
+  readonly slow?: { readonly pieces: readonly string[]; readonly paceMs: number };
 }
 
 const OPENERS = ['Sure thing.', 'Good question.', 'Here is what I found.', 'Happy to help.', 'Let me explain.'];
@@ -85,11 +87,40 @@ function delegateTool(random: () => number, userText: string): ToolPlan {
   };
 }
 
+function listTool(): ToolPlan {
+  return { name: 'workspace_ls', toolset: 'WorkspaceTools', input: { path: '//project' }, result: '- docs\n- src\n- test\n- README.md\n' };
+}
+
+const SLOW_WORDS = ['the', 'bridge', 'keeps', 'each', 'turn', 'in', 'order,', 'so', 'a', 'slow', 'answer', 'still', 'arrives', 'whole.'];
+
+/**
+ * Plans the default agent picks from words in the message, like the scripted model the real
+ * server was recorded with (PROTOCOL.md §13): `SLOW n` streams n deltas 150 ms apart, `TOOLS`
+ * thinks, calls the think tool and a workspace tool, then answers, `THINK` thinks, then answers.
+ */
+function keywordPlan(random: () => number, userText: string): RoundPlan[] | undefined {
+  const slow = /\bSLOW\b(?:\D*?(\d+))?/.exec(userText);
+  if (slow) {
+    const count = Math.min(Number(slow[1] ?? 20), 10_000);
+    const pieces = Array.from({ length: count }, (_, i) => `${SLOW_WORDS[i % SLOW_WORDS.length]!} `);
+    return [{ slow: { pieces, paceMs: 150 } }];
+  }
+  if (/\bTOOLS\b/.test(userText)) {
+    return [
+      { thinking: thought(random, userText), text: 'I will look before I answer.', thinkTool: 'First: what is asked.\nThen: look at the workspace.', tools: [listTool()] },
+      { text: answer(random, userText, 1) },
+    ];
+  }
+  if (/\bTHINK\b/.test(userText)) return [{ thinking: thought(random, userText), text: answer(random, userText, 1) }];
+  return undefined;
+}
+
 /** The plan of one interaction for an agent behaviour. */
 export function planFor(behaviour: AgentBehaviour, userText: string, seed: number, firehoseDefault: number): RoundPlan[] {
   const random = createRandom(seed ^ hash(userText));
   switch (behaviour) {
     case 'plain':
+      return keywordPlan(random, userText) ?? [{ text: answer(random, userText, 2) }];
     case 'gpt':
       return [{ text: answer(random, userText, 2) }];
     case 'thinker':
@@ -138,6 +169,17 @@ export function splitDeltas(text: string, random: () => number, minimum?: number
 
 /** Claude's text batching threshold, in characters. */
 export const TEXT_BATCH = 50;
+
+/**
+ * Splits answer text the way the real runtime batches a fast stream: the first delta of a block
+ * goes out at once (one token), later ones are merged up to 50 characters (§13 item 9).
+ */
+export function batchText(text: string, random: () => number): string[] {
+  const space = text.search(/\s/);
+  if (space < 0 || space === text.length - 1) return text ? [text] : [];
+  const first = text.slice(0, space);
+  return [first, ...splitDeltas(text.slice(space), random, TEXT_BATCH)];
+}
 
 /** The firehose's tokens. */
 export const FIREHOSE_TOKENS = [' the', ' realtime', ' stream', ' keeps', ' flowing', ',', ' token', ' after', ' token', '.', '\n'];

@@ -13,8 +13,11 @@ export interface UserRecord {
   readonly username: string;
   readonly password: string;
   readonly isActive: boolean;
+  readonly firstName: string | null;
+  readonly lastName: string | null;
   readonly createdAt: string;
-  lastLogin: string | null;
+  /** Always null: the server's login updates a detached copy that is never saved (§13 item 5). */
+  readonly lastLogin: null;
 }
 
 /** A chat session as the server keeps it. */
@@ -34,20 +37,24 @@ export interface ChatSessionRecord {
 /** Why a token was refused. */
 export type TokenProblem = 'invalid' | 'expired';
 
-const DEV_USER: SimulatorUser = { username: 'admin', password: 'changeme', userId: 'admin' };
+const DEV_USER: SimulatorUser = { username: 'admin', password: 'changeme', userId: 'admin', firstName: 'Admin', lastName: 'User' };
 
 export class Store {
   readonly users = new Map<string, UserRecord>();
   /** Chat sessions by id (all users). */
   readonly chatSessions = new Map<string, ChatSessionRecord>();
-  /** Issue order of every token this store signed, to expire or revoke "every token issued so far". */
-  private readonly issued = new Map<string, number>();
-  private issueCount = 0;
-  private expiredUpTo = 0;
-  private revokedUpTo = 0;
+  /**
+   * How far the server's clock for token checks has moved past the real one: `expireTokens` moves
+   * it beyond the `exp` of every token issued so far, so they are expired by their own claim.
+   */
+  private clockSkewMs = 0;
+  /** The latest `exp` (ms) of any token issued so far. */
+  private latestExpMs = 0;
+  /** Bumped by `revokeTokens`: a rotated signing secret, so every earlier token is invalid. */
+  private secretGeneration = 0;
 
   constructor(
-    private readonly secret: string,
+    private readonly baseSecret: string,
     public tokenTtlMs: number,
     private readonly random: () => number,
     private readonly now: () => number,
@@ -59,6 +66,8 @@ export class Store {
         username: user.username,
         password: user.password,
         isActive: user.isActive ?? true,
+        firstName: user.firstName ?? null,
+        lastName: user.lastName ?? null,
         createdAt: isoTime(now() - 86_400_000),
         lastLogin: null,
       });
@@ -70,9 +79,20 @@ export class Store {
     return undefined;
   }
 
+  /** The signing secret in force. */
+  private get secret(): string {
+    return this.secretGeneration === 0 ? this.baseSecret : `${this.baseSecret}#rotated-${this.secretGeneration}`;
+  }
+
+  /** The server's time for tokens (ms): the real clock plus the skew `expireTokens` added. */
+  tokenNow(): number {
+    return this.now() + this.clockSkewMs;
+  }
+
   /** Signs a token for a user. */
   issueToken(user: UserRecord, ttlMs = this.tokenTtlMs): string {
-    const iat = Math.floor(this.now() / 1000);
+    const now = this.tokenNow();
+    const iat = Math.floor(now / 1000);
     const token = signToken(
       {
         sub: user.userId,
@@ -80,39 +100,44 @@ export class Store {
           user_id: user.userId,
           user_name: user.username,
           email: `${user.username}@example.com`,
-          first_name: null,
-          last_name: null,
+          first_name: user.firstName,
+          last_name: user.lastName,
           is_active: user.isActive,
           roles: user.userId === 'admin' ? ['admin'] : ['user'],
           groups: [],
           created_at: user.createdAt,
           last_login: user.lastLogin,
         },
-        exp: Math.floor((this.now() + ttlMs) / 1000),
+        exp: Math.floor((now + ttlMs) / 1000),
         iat,
       },
       this.secret,
     );
-    this.issued.set(token, ++this.issueCount);
+    this.latestExpMs = Math.max(this.latestExpMs, Math.floor((now + ttlMs) / 1000) * 1000);
     return token;
   }
 
   /** The user a token stands for, or why it is refused. */
   verifyToken(token: string): { user: UserRecord } | { problem: TokenProblem } {
     const claims = verifySignature(token, this.secret);
-    const order = this.issued.get(token) ?? 0;
-    if (!claims || (order > 0 && order <= this.revokedUpTo)) return { problem: 'invalid' };
-    if (claims.exp * 1000 <= this.now() || (order > 0 && order <= this.expiredUpTo)) return { problem: 'expired' };
+    if (!claims) return { problem: 'invalid' };
+    if (claims.exp * 1000 <= this.tokenNow()) return { problem: 'expired' };
     const user = this.userById(claims.sub);
     return user ? { user } : { problem: 'invalid' };
   }
 
+  /**
+   * Every token issued so far expires by its own `exp`: the token clock moves one second past the
+   * latest of them. Tokens issued afterwards count from the moved clock, so they are valid.
+   */
   expireAll(): void {
-    this.expiredUpTo = this.issueCount;
+    const skew = this.latestExpMs + 1000 - this.now();
+    if (skew > this.clockSkewMs) this.clockSkewMs = skew;
   }
 
+  /** Every token issued so far becomes invalid, as after a revocation or a rotated secret. */
   revokeAll(): void {
-    this.revokedUpTo = this.issueCount;
+    this.secretGeneration += 1;
   }
 
   /** A new chat session id, `<user_id>-<word>-<word>`. */
@@ -123,7 +148,11 @@ export class Store {
     return id;
   }
 
-  createChatSession(userId: string, agent: AgentDefinition, sessionId = this.newChatSessionId(userId)): ChatSessionRecord {
+  /**
+   * A new chat session. `tools` defaults to the agent's toolsets plus BridgeTools (what
+   * `new_chat_session` loads); the session made at socket connect passes the agent's own (§13 item 3).
+   */
+  createChatSession(userId: string, agent: AgentDefinition, sessionId = this.newChatSessionId(userId), tools = sessionTools(agent)): ChatSessionRecord {
     const at = isoTime(this.now());
     const session: ChatSessionRecord = {
       sessionId,
@@ -132,7 +161,7 @@ export class Store {
       createdAt: at,
       updatedAt: at,
       agent,
-      tools: sessionTools(agent),
+      tools,
       metadata: {},
       messages: [],
       tokenCount: 0,
@@ -175,7 +204,7 @@ export function serializeSession(session: ChatSessionRecord): Record<string, unk
     version: 1,
     session_id: session.sessionId,
     token_count: session.tokenCount,
-    context_window_size: 200_000,
+    context_window_size: 0, // a fresh session's, and never updated by the server (§13 item 10)
     session_name: session.sessionName,
     created_at: session.createdAt,
     updated_at: session.updatedAt,

@@ -9,6 +9,14 @@ export type SimulatorProfile =
   /** The same, plus what the seeds describe and the server lacks: voice input and TTS audio out. */
   | 'full';
 
+/**
+ * How big the frames with catalogues and prompts are: `realistic` at the real server's sizes (an
+ * init burst of ~216 KB, ~75 KB of `system_prompt` and `completion` per turn, PROTOCOL.md §13
+ * item 6), `compact` with only the simulator's own agents and toolsets and short prompts (quicker
+ * for unit tests that connect often).
+ */
+export type SimulatorFrames = 'realistic' | 'compact';
+
 /** Known server bugs a faithful simulator reproduces; each can be switched off. */
 export interface SimulatorQuirks {
   /**
@@ -37,6 +45,14 @@ export interface SimulatorOptions {
   readonly heygen?: boolean;
   /** Number of `text_delta` frames the `firehose` agent streams when the message names no number. @default 1000 */
   readonly firehoseDeltas?: number;
+  /** @default 'realistic' */
+  readonly frames?: SimulatorFrames;
+  /**
+   * The real server's handler latencies: login ~200 ms (password hashing), `get_agents` ~500 ms,
+   * `text_input` → the user message ~75 ms (PROTOCOL.md §13 item 9). Handlers run inline, so later
+   * frames of the socket wait too. @default false
+   */
+  readonly realisticTiming?: boolean;
   /** Switch individual server bugs off. */
   readonly quirks?: Partial<SimulatorQuirks>;
   /** Secret the HS256 tokens are signed with. @default a fixed development secret */
@@ -53,6 +69,10 @@ export interface SimulatorUser {
   readonly password: string;
   /** @default the username */
   readonly userId?: string;
+  /** @default null */
+  readonly firstName?: string;
+  /** @default null */
+  readonly lastName?: string;
   /** Inactive users cannot log in or refresh. @default true */
   readonly isActive?: boolean;
 }
@@ -92,9 +112,14 @@ export interface UiSessionInfo {
 export interface SimulatorControl {
   /** A valid token for a user (default `admin`), without going through HTTP. */
   issueToken(username?: string, ttlMs?: number): string;
-  /** Every token issued so far counts as expired from now on (socket and `refresh_token` refuse it). */
+  /**
+   * Every token issued so far expires by its own `exp`: the simulator's token clock moves past the
+   * latest `exp`, so the handshake refuses them ("Token has expired", HTTP 500) and `refresh_token`
+   * answers 401 "Invalid token" (an expired token cannot be refreshed: log in again). Tokens issued
+   * afterwards count from the moved clock and are valid.
+   */
   expireTokens(): void;
-  /** Every token issued so far becomes invalid ("Invalid token"). */
+  /** Every token issued so far becomes invalid ("Invalid token"), as after a revocation or a rotated secret. */
   revokeTokens(): void;
   /** Lifetime of tokens issued from now on. */
   setTokenTtl(ms: number): void;

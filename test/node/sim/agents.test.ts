@@ -96,14 +96,15 @@ describe.each(PROFILES)('scripted agents (profile %s)', (profile) => {
     expect(history.messages[0].content[0]).toMatchObject({ type: 'text', text: joined(events, 'text_delta') });
   });
 
-  it('default: Claude text is batched: with no pause between tokens, every text_delta but the last carries at least 50 characters (§5.2)', async () => {
+  it('default: Claude text is batched: the first delta of a block goes out alone (one token), every later one but the last carries at least 50 characters (§13 item 9)', async () => {
     const sim = await startSim({ profile, deltaMs: 0 });
     const { client } = await connectReady(sim);
     const events = await interact(client, 'Tell me about batching');
     const deltas = events.filter((e) => e.type === 'text_delta').map((e) => e.content as string);
-    expect(deltas.length).toBeGreaterThan(0);
-    const short = deltas.slice(0, -1).filter((d) => d.length < 50);
-    expect(short, `deltas shorter than 50 characters (of ${deltas.length})`).toStrictEqual([]);
+    expect(deltas.length).toBeGreaterThan(2);
+    expect(deltas[0]).toMatch(/^\S+$/);
+    const short = deltas.slice(1, -1).filter((d) => d.length < 50);
+    expect(short, `later deltas shorter than 50 characters (of ${deltas.length})`).toStrictEqual([]);
   });
 
   it('serializes like Python json.dumps: non-ASCII characters are escaped as \\uXXXX (§1.4)', async () => {

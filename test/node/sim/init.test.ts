@@ -40,7 +40,7 @@ describe.each(PROFILES)('initialization (profile %s)', (profile) => {
       parent_session_id: null,
       content_bytes: null,
     });
-    expect(welcome.content).toMatch(/^# Welcome to Agent C/);
+    expect(welcome.content).toMatch(/^:::TIP Welcome to Agent C\n[\s\S]*\n:::\n$/); // a markdown TIP block (§13 item 10)
     // §1.4: optional fields are present as explicit null, never omitted.
     for (const key of ['url', 'name', 'content_bytes', 'parent_session_id']) expect(welcome, key).toHaveProperty(key);
   });
@@ -127,7 +127,7 @@ describe.each(PROFILES)('initialization (profile %s)', (profile) => {
     expect(session.session_id).toBe(first.chatSessionId);
     expect(session.messages.length).toBeGreaterThanOrEqual(2);
     expect(session.agent_config.key).toBe('default');
-    expect(find(loaded.burst, 'render_media').content).toMatch(/^# Welcome back/);
+    expect(find(loaded.burst, 'render_media').content).toMatch(/^:::TIP Welcome back\n/);
   });
 
   it('reconnect to a known idle UI session: only chat_session_changed then user_turn_start (§7.2)', async () => {
