@@ -40,17 +40,17 @@ export interface AgentDefinition {
 const claude = 'claude-sonnet-4-5';
 const DEFAULT_TOOLSETS = ['ThinkTools', 'MemoryTools', 'WorkspaceTools', 'WorkspacePlanningTools', 'AgentAssistTools', 'AgentCloneTools', 'MarkdownToHtmlReportTools', 'ClaudeWebSearchTools', 'ClaudeWebFetchTools'];
 
-/** Our scripted agents (scripts.ts says what each answers). */
+/** Our scripted agents (scripts.ts says what each answers); every agent equips a toolset or more, like the real ones. */
 const SCRIPTED: readonly AgentDefinition[] = [
   { key: 'default', name: 'Domo', description: 'The default agent: a friendly general assistant that answers in markdown.\n', modelId: claude, behaviour: 'plain', toolsets: DEFAULT_TOOLSETS, category: ['domo', 'default'], persona: `You are Domo, a friendly and capable assistant.\n\n${persona(0xd0e0, 4700)}`, promptMetadata: { example_string: 'an example value', example_object: { key: 'value' } }, budgetTokens: 20000 },
-  { key: 'thinker', name: 'Deep Thinker', description: 'Thinks out loud (extended thinking) before answering.', modelId: claude, behaviour: 'thinker', toolsets: [], category: ['domo', 'reasoning'], persona: 'You reason step by step before you answer.', budgetTokens: 8000 },
+  { key: 'thinker', name: 'Deep Thinker', description: 'Thinks out loud (extended thinking) before answering.', modelId: claude, behaviour: 'thinker', toolsets: ['ThinkTools'], category: ['domo', 'reasoning'], persona: 'You reason step by step before you answer.', budgetTokens: 8000 },
   { key: 'tool_user', name: 'Workspace Helper', description: 'Reads workspace files with tools and shows them.', modelId: claude, behaviour: 'tools', toolsets: ['ThinkTools', 'WorkspaceTools'], category: ['domo', 'tools'], persona: 'You read files before answering questions about them.', defaultWorkspace: 'project' },
   { key: 'delegator', name: 'Team Lead', description: 'Delegates research to a sub-agent and summarises it.', modelId: claude, behaviour: 'delegator', toolsets: ['AgentAssistTools'], category: ['domo', 'team'], persona: 'You delegate research to your team.' },
   { key: 'showcase', name: 'Showcase', description: 'Uses every feature in one answer: thoughts, tools, media, delegation.', modelId: claude, behaviour: 'showcase', toolsets: ['ThinkTools', 'WorkspaceTools', 'AgentAssistTools'], category: ['domo', 'demo'], persona: 'You demonstrate every capability of the platform.', defaultWorkspace: 'project', budgetTokens: 8000 },
-  { key: 'failing', name: 'Flaky', description: 'Fails in the middle of its answer (a vendor stream error).', modelId: claude, behaviour: 'failing', toolsets: [], category: ['domo', 'testing'], persona: 'You are unreliable.' },
-  { key: 'crashing', name: 'Crashy', description: 'Crashes in the middle of its answer (a runtime error).', modelId: claude, behaviour: 'crashing', toolsets: [], category: ['domo', 'testing'], persona: 'You crash.' },
-  { key: 'firehose', name: 'Firehose', description: 'Streams a very long answer as fast as the socket takes it.', modelId: claude, behaviour: 'firehose', toolsets: [], category: ['domo', 'testing'], persona: 'You never stop talking.' },
-  { key: 'gpt', name: 'GPT Helper', description: 'An OpenAI-backed assistant.', modelId: 'gpt-4o', behaviour: 'gpt', toolsets: [], category: ['domo', 'general'], persona: 'You are a helpful assistant.' },
+  { key: 'failing', name: 'Flaky', description: 'Fails in the middle of its answer (a vendor stream error).', modelId: claude, behaviour: 'failing', toolsets: ['ThinkTools'], category: ['domo', 'testing'], persona: 'You are unreliable.' },
+  { key: 'crashing', name: 'Crashy', description: 'Crashes in the middle of its answer (a runtime error).', modelId: claude, behaviour: 'crashing', toolsets: ['ThinkTools'], category: ['domo', 'testing'], persona: 'You crash.' },
+  { key: 'firehose', name: 'Firehose', description: 'Streams a very long answer as fast as the socket takes it.', modelId: claude, behaviour: 'firehose', toolsets: ['ThinkTools'], category: ['domo', 'testing'], persona: 'You never stop talking.' },
+  { key: 'gpt', name: 'GPT Helper', description: 'An OpenAI-backed assistant.', modelId: 'gpt-4o', behaviour: 'gpt', toolsets: ['ThinkTools'], category: ['domo', 'general'], persona: 'You are a helpful assistant.' },
   { key: 'research_assistant', name: 'Research Assistant', description: 'Finds and summarises documents (used by delegation).', modelId: claude, behaviour: 'plain', toolsets: ['WorkspaceTools'], category: ['assist'], persona: 'You find and summarise documents.' },
 ];
 

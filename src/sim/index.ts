@@ -124,12 +124,13 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       const sim = new SimSocket(ws, ++connections, faults, recorder, random);
       sim.uiSessionId = resolved.bridge.uiSessionId;
       sockets.add(sim);
-      ws.on('message', (data, isBinary) => {
-        if (sim.halfOpen) return;
-        const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      sim.onFrame = (buffer, isBinary) => {
         sim.record('in', isBinary ? new Uint8Array(buffer) : buffer.toString('utf8'));
         const bridge = bridges.get(sim.uiSessionId!);
         if (bridge) bridge.receive(isBinary ? buffer : buffer.toString('utf8'), isBinary);
+      };
+      ws.on('message', (data, isBinary) => {
+        sim.receive(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer), isBinary);
       });
       ws.on('close', () => {
         sockets.delete(sim);

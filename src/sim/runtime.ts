@@ -188,6 +188,8 @@ async function runClaude(run: Run, plan: readonly RoundPlan[], userMessage: Reco
     if (round.slow) {
       for (const piece of round.slow.pieces) {
         await host.wait(round.slow.paceMs);
+        // a cancel is noticed at the next chunk of the stream, which is then not sent (§7.4, first case)
+        if (host.cancelRequested) return cancelledMidStream(end);
         await send(run, 'text_delta', 'assistant', { content: piece, format: 'markdown' }, true);
         if (run.topLevel) host.speak(piece);
         if (host.cancelRequested) return cancelledMidStream(end);

@@ -39,8 +39,13 @@ const HIGH_WATER = 64 * 1024;
 
 export class SimSocket {
   uiSessionId: string | null = null;
-  /** Half-open: nothing is read or sent any more, the connection stays up. */
-  halfOpen = false;
+  /** Where received frames go (the bridge of the UI session), set once the socket is accepted. */
+  onFrame: (data: Buffer, binary: boolean) => void = () => undefined;
+  private path: 'up' | 'dead' = 'up';
+  /** What was written while the path was dead: delivered in order once it heals (TCP retransmits). */
+  private readonly held: ({ readonly data: string | Uint8Array; readonly binary: boolean } | { readonly close: number; readonly reason: string })[] = [];
+  /** Frames the socket had already read when the path died: processed once it heals. */
+  private readonly unread: { readonly data: Buffer; readonly binary: boolean }[] = [];
   private readonly delayed: { at: number; data: string | Uint8Array; binary: boolean }[] = [];
   private dead = false;
   private corked = false;
@@ -61,9 +66,42 @@ export class SimSocket {
     return !this.dead && this.ws.readyState === this.ws.OPEN;
   }
 
+  /**
+   * Half-open: the TCP path is dead, as when a network goes away without a word. Nothing is read
+   * (the socket is paused, so a close frame from the client is never seen either), nothing is
+   * sent (frames and a close wait, like unacknowledged TCP data), and no close handshake
+   * completes, until the path heals (`false`: everything held goes out, what the client sent
+   * meanwhile is read) or the socket is killed (`drop`).
+   */
+  get halfOpen(): boolean {
+    return this.path === 'dead';
+  }
+
+  set halfOpen(on: boolean) {
+    if (on === this.halfOpen || this.dead) return;
+    if (on) {
+      this.path = 'dead';
+      this.ws.pause();
+      return;
+    }
+    this.path = 'up';
+    for (const item of this.held.splice(0)) {
+      if ('close' in item) this.close(item.close, item.reason);
+      else if (this.isOpen) this.write(item.data, item.binary);
+    }
+    this.ws.resume();
+    for (const frame of this.unread.splice(0)) this.onFrame(frame.data, frame.binary);
+  }
+
+  /** A frame arrived from the client (held while the path is dead). */
+  receive(data: Buffer, binary: boolean): void {
+    if (this.halfOpen) this.unread.push({ data, binary });
+    else this.onFrame(data, binary);
+  }
+
   /** Sends a text frame holding an event of type `type` (for drop-at-event rules). */
   sendText(text: string, type: string): void {
-    if (!this.isOpen || this.halfOpen) return;
+    if (!this.isOpen) return;
     const atRule = this.faults.dropAt.findIndex((rule) => rule.type === type && matches(rule.target, this.uiSessionId));
     if (atRule >= 0) {
       this.faults.dropAt.splice(atRule, 1);
@@ -76,14 +114,14 @@ export class SimSocket {
 
   /** Sends a binary frame. */
   sendBinary(data: Uint8Array): void {
-    if (!this.isOpen || this.halfOpen) return;
+    if (!this.isOpen) return;
     if (this.countDownDrop()) return;
     this.deliver(data, true);
   }
 
   /** Sends anything, bypassing drop rules (malformed-frame fault). */
   sendRaw(data: string | Uint8Array): void {
-    if (!this.isOpen || this.halfOpen) return;
+    if (!this.isOpen) return;
     this.deliver(data, typeof data !== 'string');
   }
 
@@ -103,6 +141,10 @@ export class SimSocket {
   }
 
   private deliver(data: string | Uint8Array, binary: boolean): void {
+    if (this.halfOpen) {
+      this.held.push({ data, binary });
+      return;
+    }
     const { latencyMs, jitterMs } = this.faults;
     if (latencyMs <= 0 && jitterMs <= 0 && this.delayed.length === 0) {
       this.write(data, binary);
@@ -123,7 +165,9 @@ export class SimSocket {
       const now = Date.now();
       while (this.delayed.length > 0 && this.delayed[0]!.at <= now) {
         const { data, binary } = this.delayed.shift()!;
-        if (this.isOpen && !this.halfOpen) this.write(data, binary);
+        if (!this.isOpen) continue;
+        if (this.halfOpen) this.held.push({ data, binary });
+        else this.write(data, binary);
       }
       this.scheduleDelayed();
     }, Math.max(0, head.at - Date.now()));
@@ -171,19 +215,25 @@ export class SimSocket {
     );
   }
 
-  /** Resolves once the socket's send buffer is low again (or it closed). */
+  /** Resolves once the socket's send buffer is low again (or it closed); frames held on a dead path count too. */
   async drained(): Promise<void> {
-    while (this.isOpen && this.ws.bufferedAmount > HIGH_WATER) await new Promise((resolve) => setImmediate(resolve));
+    while (this.isOpen && (this.ws.bufferedAmount > HIGH_WATER || this.held.length > HIGH_WATER / 64)) await new Promise((resolve) => setTimeout(resolve, this.halfOpen ? 20 : 0));
   }
 
   /** Kills the connection without a close frame, as a network loss would (the peer sees 1006). */
   drop(): void {
-    this.flush();
+    if (!this.halfOpen) this.flush();
     this.dead = true;
+    this.held.length = 0;
+    this.unread.length = 0;
     this.ws.terminate();
   }
 
   close(code: number, reason = ''): void {
+    if (this.halfOpen) {
+      this.held.push({ close: code, reason }); // the close frame waits for the path like any frame
+      return;
+    }
     this.flush();
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
   }

@@ -32,7 +32,7 @@ export type ParsedClientFrame =
   | { readonly kind: 'error'; readonly message: string };
 
 /** The `major.minor` of pydantic in the server's error links (`https://errors.pydantic.dev/<v>/v/<type>`). */
-const PYDANTIC_DOCS_VERSION = '2.11';
+const PYDANTIC_DOCS_VERSION = '2.13'; // the recorded server's pydantic (§13 item 15)
 
 /** Prefix of every error the server's read loop reports (PROTOCOL.md §1.5 rule 7). */
 const ERROR_PREFIX = 'Error processing event: ';

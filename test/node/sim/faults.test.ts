@@ -333,8 +333,10 @@ describe.each(PROFILES)('faults (profile %s)', (profile) => {
       sim.control.halfOpen(true, { uiSessionId: first.uiSessionId });
       const second = await connect(sim, { token: first.token, uiSessionId: first.uiSessionId });
       expect((await second.until('user_turn_start')).map((e) => e.type)).toStrictEqual(['chat_session_changed', 'user_turn_start']);
-      // "It just takes until the ASGI server notices" (§1.9): end the old connection for good.
+      // "It just takes until the ASGI server notices" (§1.9): the client gives the old connection up,
+      // and once the path works again the server reads its end.
       await first.client.terminate();
+      sim.control.halfOpen(false, { uiSessionId: first.uiSessionId });
       await waitDetached(sim, first.uiSessionId);
       await expectNoPong(second);
       expect(second.open).toBe(true);

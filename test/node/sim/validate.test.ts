@@ -2,13 +2,13 @@
  * The simulator's parser of client frames against the real server (PROTOCOL.md §1.5, §3.1, §4).
  *
  * Every expected error text below was produced by the server's own code path (`parse_event` with
- * the server's pydantic models) and copied verbatim; only the docs link is pinned to 2.11.
+ * the server's pydantic models) and copied verbatim; only the docs link is pinned to 2.13 (the recorded server's).
  */
 import { describe, expect, it } from 'vitest';
 import { parseClientFrame, pythonRepr, pythonTypeName, serverModelNames } from '../../../src/sim/validate.js';
 
 const PREFIX = 'Error processing event: ';
-const URL = 'https://errors.pydantic.dev/2.11/v/';
+const URL = 'https://errors.pydantic.dev/2.13/v/';
 
 /** One block of `str(ValidationError)`. */
 function block(loc: string, message: string, type: string, inputValue: string, inputType: string): string {
@@ -208,23 +208,23 @@ describe('lax coercions', () => {
 describe('pydantic error texts', () => {
   it('missing: the whole input dict, exactly as the server words it', () => {
     expect(errorOf({ type: 'set_agent' })).toBe(
-      "Error processing event: 1 validation error for SetAgentEvent\nagent_key\n  Field required [type=missing, input_value={'type': 'set_agent'}, input_type=dict]\n    For further information visit https://errors.pydantic.dev/2.11/v/missing",
+      "Error processing event: 1 validation error for SetAgentEvent\nagent_key\n  Field required [type=missing, input_value={'type': 'set_agent'}, input_type=dict]\n    For further information visit https://errors.pydantic.dev/2.13/v/missing",
     );
   });
 
   it('string_type, item locations and the plural', () => {
     expect(errorOf({ type: 'text_input', text: 5, file_ids: ['a', 3] })).toBe(
       'Error processing event: 2 validation errors for TextInputEvent\n' +
-        'text\n  Input should be a valid string [type=string_type, input_value=5, input_type=int]\n    For further information visit https://errors.pydantic.dev/2.11/v/string_type\n' +
-        'file_ids.1\n  Input should be a valid string [type=string_type, input_value=3, input_type=int]\n    For further information visit https://errors.pydantic.dev/2.11/v/string_type',
+        'text\n  Input should be a valid string [type=string_type, input_value=5, input_type=int]\n    For further information visit https://errors.pydantic.dev/2.13/v/string_type\n' +
+        'file_ids.1\n  Input should be a valid string [type=string_type, input_value=3, input_type=int]\n    For further information visit https://errors.pydantic.dev/2.13/v/string_type',
     );
   });
 
   it('int_from_float and int_parsing, in field order', () => {
     expect(errorOf({ type: 'get_user_sessions', limit: 'abc', offset: 5.5 })).toBe(
       'Error processing event: 2 validation errors for GetUserSessionsEvent\n' +
-        'offset\n  Input should be a valid integer, got a number with a fractional part [type=int_from_float, input_value=5.5, input_type=float]\n    For further information visit https://errors.pydantic.dev/2.11/v/int_from_float\n' +
-        "limit\n  Input should be a valid integer, unable to parse string as an integer [type=int_parsing, input_value='abc', input_type=str]\n    For further information visit https://errors.pydantic.dev/2.11/v/int_parsing",
+        'offset\n  Input should be a valid integer, got a number with a fractional part [type=int_from_float, input_value=5.5, input_type=float]\n    For further information visit https://errors.pydantic.dev/2.13/v/int_from_float\n' +
+        "limit\n  Input should be a valid integer, unable to parse string as an integer [type=int_parsing, input_value='abc', input_type=str]\n    For further information visit https://errors.pydantic.dev/2.13/v/int_parsing",
     );
   });
 
@@ -277,7 +277,7 @@ describe('pydantic error texts', () => {
 
   it('literal_error, titled SetVoiceInputMode', () => {
     expect(errorOf({ type: 'set_voice_input_mode', mode: 'PTT' })).toBe(
-      "Error processing event: 1 validation error for SetVoiceInputMode\nmode\n  Input should be 'ptt', 'vad' or 'realtime' [type=literal_error, input_value='PTT', input_type=str]\n    For further information visit https://errors.pydantic.dev/2.11/v/literal_error",
+      "Error processing event: 1 validation error for SetVoiceInputMode\nmode\n  Input should be 'ptt', 'vad' or 'realtime' [type=literal_error, input_value='PTT', input_type=str]\n    For further information visit https://errors.pydantic.dev/2.13/v/literal_error",
     );
     expect(errorOf({ type: 'set_voice_input_mode', mode: 5 })).toBe(
       validationMessage(
@@ -316,10 +316,10 @@ describe('pydantic error texts', () => {
     );
     expect(errorOf({ type: 'add_workspace', entry: { read_only: 'maybe', type: 'S3', name: 7, path_or_bucket: 5 } })).toBe(
       'Error processing event: 4 validation errors for AddWorkspaceEvent\n' +
-        'entry.name\n  Input should be a valid string [type=string_type, input_value=7, input_type=int]\n    For further information visit https://errors.pydantic.dev/2.11/v/string_type\n' +
-        'entry.path_or_bucket\n  Input should be a valid string [type=string_type, input_value=5, input_type=int]\n    For further information visit https://errors.pydantic.dev/2.11/v/string_type\n' +
-        "entry.type\n  Input should be 'local', 'azure' or 's3' [type=literal_error, input_value='S3', input_type=str]\n    For further information visit https://errors.pydantic.dev/2.11/v/literal_error\n" +
-        "entry.read_only\n  Input should be a valid boolean, unable to interpret input [type=bool_parsing, input_value='maybe', input_type=str]\n    For further information visit https://errors.pydantic.dev/2.11/v/bool_parsing",
+        'entry.name\n  Input should be a valid string [type=string_type, input_value=7, input_type=int]\n    For further information visit https://errors.pydantic.dev/2.13/v/string_type\n' +
+        'entry.path_or_bucket\n  Input should be a valid string [type=string_type, input_value=5, input_type=int]\n    For further information visit https://errors.pydantic.dev/2.13/v/string_type\n' +
+        "entry.type\n  Input should be 'local', 'azure' or 's3' [type=literal_error, input_value='S3', input_type=str]\n    For further information visit https://errors.pydantic.dev/2.13/v/literal_error\n" +
+        "entry.read_only\n  Input should be a valid boolean, unable to interpret input [type=bool_parsing, input_value='maybe', input_type=str]\n    For further information visit https://errors.pydantic.dev/2.13/v/bool_parsing",
     );
     expect(errorOf({ type: 'add_workspace', entry: { path_or_bucket: 'p', read_only: 0.5 } })).toBe(
       validationMessage('AddWorkspaceEvent', block('entry.read_only', 'Input should be a valid boolean', 'bool_type', '0.5', 'float')),
@@ -397,7 +397,7 @@ describe('frames that are not events', () => {
 
   it('a number or true as type fails BaseEvent validation', () => {
     expect(errorOf({ type: 5 })).toBe(
-      "Error processing event: 1 validation error for BaseEvent\ntype\n  Input should be a valid string [type=string_type, input_value=5, input_type=int]\n    For further information visit https://errors.pydantic.dev/2.11/v/string_type",
+      "Error processing event: 1 validation error for BaseEvent\ntype\n  Input should be a valid string [type=string_type, input_value=5, input_type=int]\n    For further information visit https://errors.pydantic.dev/2.13/v/string_type",
     );
     expect(errorOf({ type: -2.5 })).toBe(
       validationMessage('BaseEvent', block('type', 'Input should be a valid string', 'string_type', '-2.5', 'float')),
