@@ -161,19 +161,21 @@ export class Bridge {
     this.socket?.sendText(pyJson(event), event.type as string);
   }
 
-  /** Serialised frame text around a delta's content, per type, role and envelope. */
-  private readonly deltaFrames = new Map<string, readonly [prefix: string, suffix: string]>();
+  /** Serialised frame text around a delta's content, per envelope (object), type and role. */
+  private readonly deltaFrames = new WeakMap<object, Map<string, readonly [prefix: string, suffix: string]>>();
 
   /** Sends a streamed delta; byte for byte what `sendEvent` would send, with the constant parts cached. */
   sendDelta(type: string, role: string, envelope: { session_id: string; parent_session_id: string | null; user_session_id: string }, content: string): void {
     const current = this.chat.sessionId;
     if (envelope.session_id !== current && envelope.user_session_id !== current) return; // routing filter (§1.6)
-    const key = `${type}\u0000${role}\u0000${envelope.session_id}\u0000${envelope.parent_session_id}\u0000${envelope.user_session_id}`;
-    let frame = this.deltaFrames.get(key);
+    let frames = this.deltaFrames.get(envelope);
+    if (!frames) this.deltaFrames.set(envelope, (frames = new Map()));
+    const key = type === 'text_delta' && role === 'assistant' ? '' : `${type}\u0000${role}`; // the common one without building a key
+    let frame = frames.get(key);
     if (!frame) {
       const prefix = pyJson({ type, session_id: envelope.session_id, role, parent_session_id: envelope.parent_session_id, user_session_id: envelope.user_session_id, content: '' }).slice(0, -3);
       frame = [prefix, ', "format": "markdown"}'];
-      this.deltaFrames.set(key, frame);
+      frames.set(key, frame);
     }
     this.socket?.sendText(`${frame[0]}${pyString(content)}${frame[1]}`, type);
   }
@@ -426,17 +428,21 @@ export class Bridge {
     return {
       emit: (event) => bridge.sendEvent(event),
       emitDelta: (type, role, envelope, content) => bridge.sendDelta(type, role, envelope, content),
-      async pace(delta) {
+      pace(delta) {
         if (signal.aborted) throw new HardCancel();
-        if (delta && bridge.ctx.deltaMs > 0) {
-          await sleep(bridge.ctx.deltaMs, signal);
-        } else if (++sinceYield >= 32) {
-          // let frames (ping, cancel, pre-empting events) in between streamed events
-          sinceYield = 0;
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-        if (bridge.socket) await bridge.socket.drained();
-        if (signal.aborted) throw new HardCancel();
+        const socket = bridge.socket;
+        const pause = delta && bridge.ctx.deltaMs > 0;
+        const yieldNow = !pause && ++sinceYield >= 32;
+        if (!pause && !yieldNow && !socket?.mustWait()) return undefined; // the common case: no promise at all
+        if (yieldNow) sinceYield = 0;
+        return (async () => {
+          // a pause between deltas, or a turn of the event loop that lets frames (ping, cancel,
+          // pre-empting events) in between streamed events
+          if (pause) await sleep(bridge.ctx.deltaMs, signal);
+          else if (yieldNow) await new Promise((resolve) => setImmediate(resolve));
+          if (bridge.socket) await bridge.socket.drained();
+          if (signal.aborted) throw new HardCancel();
+        })();
       },
       async wait(ms) {
         if (signal.aborted) throw new HardCancel();
@@ -688,6 +694,7 @@ export class Bridge {
     files[id] = { ...files[id], extracted_text: text, processed: true, processing_status: 'completed' };
     // lost when the UI session moved to another chat session meanwhile (§2.5)
     if (this.chat === chat) this.sendEvent({ type: 'session_metadata_changed', meta: chat.metadata });
+    await new Promise((resolve) => setImmediate(resolve)); // the socket's batched writes go out before the reply
   }
 
   private chatUser(): Record<string, unknown> {

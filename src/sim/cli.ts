@@ -4,7 +4,8 @@
  *
  * ```
  * agentc-sim [--port 8000] [--host 127.0.0.1] [--profile agentc|full] [--seed N]
- *            [--token-ttl 8d] [--delta-ms N] [--no-heygen] [fault flags] [--help]
+ *            [--token-ttl 8d] [--delta-ms N] [--no-heygen] [--realistic-timing]
+ *            [--frames realistic|compact] [fault flags] [--help]
  * ```
  *
  * The argument parsing ({@link parseCliArgs}, {@link parseDuration}) is pure and exported for tests;
@@ -16,7 +17,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
-import type { Simulator, SimulatorControl, SimulatorProfile } from './types.js';
+import type { Simulator, SimulatorControl, SimulatorFrames, SimulatorProfile } from './types.js';
 
 /** The options the command line sets; every one has a value (the defaults filled in). */
 export interface CliOptions {
@@ -34,6 +35,10 @@ export interface CliOptions {
   readonly deltaMs: number;
   /** `false` with `--no-heygen`. @default true */
   readonly heygen: boolean;
+  /** `true` with `--realistic-timing`. @default false */
+  readonly realisticTiming: boolean;
+  /** `--frames realistic|compact`. @default 'realistic' */
+  readonly frames: SimulatorFrames;
   /** Faults armed at start (`--latency`, `--jitter`, `--drop-after`, `--drop-at`, `--fail-refresh`, `--stall`). */
   readonly faults: StartupFaults;
 }
@@ -57,7 +62,7 @@ export type CliParseResult =
 export const COMMAND_HELP = `  drop                 kill every socket now, as a network loss would (1006)
   halfopen | heal      stop answering without closing, or undo it
   malformed            send a frame that is not JSON
-  restart              close every socket (1012) and forget every UI session
+  restart [s]          close every socket (1012) and forget every UI session; down for s seconds
   expire | revoke      every token issued so far is expired, or invalid
   latency <ms> [jitter]   delay frames the server sends (0 to stop)
   stall <type> <ms>    slow the handler of a client event type down (0 to stop)
@@ -82,6 +87,11 @@ Options:
   --delta-ms <n>       pause between streamed deltas in ms; 0 = as fast
                        as the socket takes them                         (default 30)
   --no-heygen          run without a (fake) HeyGen account
+  --realistic-timing   the real server's handler times: login ~200 ms,
+                       get_agents ~500 ms, text_input to the user message ~75 ms
+  --frames <size>      realistic: catalogues and prompts at the real sizes
+                       (a ~216 KB init burst, ~75 KB per turn); compact:
+                       only the simulator's own agents and tools  (default realistic)
   --help               show this help
 
 Faults armed at start:
@@ -155,6 +165,8 @@ function parseRaw(argv: readonly string[]) {
       'token-ttl': { type: 'string' },
       'delta-ms': { type: 'string' },
       'no-heygen': { type: 'boolean' },
+      'realistic-timing': { type: 'boolean' },
+      frames: { type: 'string' },
       latency: { type: 'string' },
       jitter: { type: 'string' },
       'drop-after': { type: 'string' },
@@ -229,6 +241,14 @@ export function parseCliArgs(argv: readonly string[]): CliParseResult {
     deltaMs = parsed;
   }
 
+  let frames: SimulatorFrames = 'realistic';
+  if (values.frames !== undefined) {
+    if (values.frames !== 'realistic' && values.frames !== 'compact') {
+      return { ok: false, error: `--frames must be 'realistic' or 'compact', got '${values.frames}'.` };
+    }
+    frames = values.frames;
+  }
+
   const count = (flag: string, text: string | undefined): number | string | undefined => {
     if (text === undefined) return undefined;
     const parsed = parseInteger(text, false);
@@ -264,7 +284,7 @@ export function parseCliArgs(argv: readonly string[]): CliParseResult {
   return {
     ok: true,
     help: values.help === true,
-    options: { port, host, profile, seed, tokenTtlMs, deltaMs, heygen: values['no-heygen'] !== true, faults },
+    options: { port, host, profile, seed, tokenTtlMs, deltaMs, heygen: values['no-heygen'] !== true, realisticTiming: values['realistic-timing'] === true, frames, faults },
   };
 }
 
@@ -297,9 +317,12 @@ export function runCommand(control: SimulatorControl, line: string): string {
     case 'malformed':
       control.sendMalformed();
       return 'sent a malformed frame';
-    case 'restart':
-      control.restart();
-      return 'restarted: every UI session forgotten';
+    case 'restart': {
+      const seconds = args[0] === undefined ? 0 : number(args[0]);
+      if (seconds === undefined) return 'usage: restart [seconds down]';
+      control.restart({ downMs: seconds * 1000 });
+      return seconds > 0 ? `restarted: every UI session forgotten, connections refused for ${seconds} s` : 'restarted: every UI session forgotten';
+    }
     case 'expire':
       control.expireTokens();
       return 'every token issued so far is expired';
@@ -377,6 +400,8 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       seed: options.seed,
       deltaMs: options.deltaMs,
       heygen: options.heygen,
+      realisticTiming: options.realisticTiming,
+      frames: options.frames,
       ...(options.tokenTtlMs !== undefined ? { tokenTtlMs: options.tokenTtlMs } : {}),
     });
   } catch (error) {

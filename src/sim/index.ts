@@ -42,6 +42,8 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   const recorder: Recorder = { enabled: options.record ?? true, frames: [], startedAt: Date.now() };
   let refreshFailure: { status: number; detail: string } | undefined;
   let connections = 0;
+  /** Until when the server is "starting" after a restart: connections are reset (§13 item 11). */
+  let downUntil = 0;
 
   const bridgeContext: BridgeContext = {
     store,
@@ -74,6 +76,9 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     );
   });
   // uvicorn's cap: a client frame over 16 MiB closes the socket with 1009 (§13 item 14)
+  server.on('connection', (socket: Socket) => {
+    if (Date.now() < downUntil) socket.destroy();
+  });
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_FRAME_BYTES });
 
   function refuseUpgrade(socket: Socket, status: number, detail?: string): void {
@@ -193,12 +198,17 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       if (ms > 0) stalls.set(type, ms);
       else stalls.delete(type);
     },
-    restart() {
+    restart({ downMs = 0 } = {}) {
       for (const socket of sockets) socket.close(1012, 'Service Restart');
       for (const bridge of bridges.values()) bridge.shutdown();
       bridges.clear();
+      if (downMs > 0) {
+        downUntil = Date.now() + downMs;
+        server.closeIdleConnections(); // kept-alive HTTP connections go too, as with a stopped process
+      }
     },
     clearFaults() {
+      downUntil = 0;
       faults.clear();
       stalls.clear();
       refreshFailure = undefined;

@@ -15,8 +15,12 @@ export interface RuntimeHost {
   emit(event: Record<string, unknown>): void;
   /** Sends a streamed delta (`text_delta`, `thought_delta`): the same as `emit`, serialised faster. */
   emitDelta(type: string, role: string, envelope: Envelope, content: string): void;
-  /** Waits between streamed events (pace, backpressure); throws {@link HardCancel} once hard-cancelled. */
-  pace(delta: boolean): Promise<void>;
+  /**
+   * Waits between streamed events (pace, backpressure): a promise when there is something to wait
+   * for, `undefined` to go on at once (no promise per delta on the fast path). Throws
+   * {@link HardCancel} (or rejects with it) once hard-cancelled.
+   */
+  pace(delta: boolean): Promise<void> | undefined;
   /** Waits `ms` (a slow model, a handler's latency); throws {@link HardCancel} once hard-cancelled. */
   wait(ms: number): Promise<void>;
   /** Realistic or compact prompts and request options. */
@@ -113,8 +117,15 @@ function event(run: Run, type: string, role: string, fields: Record<string, unkn
   return { type, session_id: run.envelope.session_id, role, parent_session_id: run.envelope.parent_session_id, user_session_id: run.envelope.user_session_id, ...fields };
 }
 
-async function send(run: Run, type: string, role: string, fields: Record<string, unknown>, delta = false): Promise<void> {
-  await run.host.pace(delta);
+/** Sends one event after the pace; a promise only when the pace had something to wait for. */
+function send(run: Run, type: string, role: string, fields: Record<string, unknown>, delta = false): Promise<void> | undefined {
+  const wait = run.host.pace(delta);
+  if (wait) return wait.then(() => emitNow(run, type, role, fields, delta));
+  emitNow(run, type, role, fields, delta);
+  return undefined;
+}
+
+function emitNow(run: Run, type: string, role: string, fields: Record<string, unknown>, delta: boolean): void {
   if (delta && typeof fields.content === 'string' && fields.format === 'markdown' && Object.keys(fields).length === 2) {
     run.host.emitDelta(type, role, run.envelope, fields.content);
   } else {
@@ -216,7 +227,9 @@ async function runClaude(run: Run, plan: readonly RoundPlan[], userMessage: Reco
       for (let i = 0; i < round.firehose; i++) {
         const piece = FIREHOSE_TOKENS[i % FIREHOSE_TOKENS.length]!;
         pieces.push(piece);
-        await send(run, 'text_delta', 'assistant', { content: piece, format: 'markdown' }, true);
+        const wait = host.pace(true); // awaited only when there is something to wait for
+        if (wait) await wait;
+        host.emitDelta('text_delta', 'assistant', run.envelope, piece);
         if (host.cancelRequested) return cancelledMidStream(end);
       }
       firehoseText = pieces.join('');

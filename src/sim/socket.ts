@@ -36,6 +36,8 @@ export function matches(target: SocketTarget | undefined, uiSessionId: string | 
  * long queue of tiny frames makes every `writev` resubmit thousands of buffers.
  */
 const HIGH_WATER = 64 * 1024;
+/** Frames held on a dead path above which a producer waits for it to heal. */
+const HELD_LIMIT = 1024;
 
 export class SimSocket {
   uiSessionId: string | null = null;
@@ -215,9 +217,16 @@ export class SimSocket {
     );
   }
 
+  /** Whether a producer should wait for {@link drained} before it sends more. */
+  mustWait(): boolean {
+    return this.isOpen && (this.ws.bufferedAmount > HIGH_WATER || (this.halfOpen && this.held.length > HELD_LIMIT));
+  }
+
   /** Resolves once the socket's send buffer is low again (or it closed); frames held on a dead path count too. */
   async drained(): Promise<void> {
-    while (this.isOpen && (this.ws.bufferedAmount > HIGH_WATER || this.held.length > HIGH_WATER / 64)) await new Promise((resolve) => setTimeout(resolve, this.halfOpen ? 20 : 0));
+    while (this.isOpen && this.ws.bufferedAmount > HIGH_WATER) await new Promise((resolve) => setImmediate(resolve));
+    // a dead path takes nothing: a fast producer waits (polling slowly) instead of piling frames up
+    while (this.isOpen && this.halfOpen && this.held.length > HELD_LIMIT) await new Promise((resolve) => setTimeout(resolve, 20));
   }
 
   /** Kills the connection without a close frame, as a network loss would (the peer sees 1006). */

@@ -143,8 +143,12 @@ export interface SimulatorControl {
   sendMalformed(data?: string | Uint8Array, target?: SocketTarget): void;
   /** Make the handler of this client event type take `ms` longer (it runs inline, so later frames wait). */
   stall(type: string, ms: number): void;
-  /** Like a server restart: every socket is closed (1012) and every UI session forgotten; chat sessions persist. */
-  restart(): void;
+  /**
+   * Like a server restart: every socket is closed (1012) and every UI session forgotten; chat
+   * sessions persist. With `downMs` the server is down that long after (the real one takes 7-25 s
+   * to start, PROTOCOL.md §13 item 11): every new connection, HTTP or WebSocket, is reset at once.
+   */
+  restart(options?: { readonly downMs?: number }): void;
   /** Undo every fault (latency, stalls, half-open, pending drops, refresh failure). */
   clearFaults(): void;
 

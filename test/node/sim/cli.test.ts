@@ -47,6 +47,8 @@ describe('parseCliArgs', () => {
         tokenTtlMs: undefined,
         deltaMs: 30,
         heygen: true,
+        realisticTiming: false,
+        frames: 'realistic',
         faults: { stalls: [] },
       },
     });
@@ -65,6 +67,9 @@ describe('parseCliArgs', () => {
         '15m',
         '--delta-ms=0',
         '--no-heygen',
+        '--realistic-timing',
+        '--frames',
+        'compact',
       ]),
     ).toEqual({
       ok: true,
@@ -77,6 +82,8 @@ describe('parseCliArgs', () => {
         tokenTtlMs: 900_000,
         deltaMs: 0,
         heygen: false,
+        realisticTiming: true,
+        frames: 'compact',
         faults: { stalls: [] },
       },
     });
@@ -107,6 +114,7 @@ describe('parseCliArgs', () => {
     [['--fail-refresh', '200'], "--fail-refresh must be an HTTP error status from 400 to 599, got '200'."],
     [['--stall', 'ping'], "--stall must look like <type>=<ms>, e.g. ping=5000, got 'ping'."],
     [['--drop-at', ' '], '--drop-at must name an event type, e.g. agent_list.'],
+    [['--frames', 'huge'], "--frames must be 'realistic' or 'compact', got 'huge'."],
   ])('rejects bad fault flags %j', (argv, error) => {
     expect(parseCliArgs(argv)).toEqual({ ok: false, error });
   });
