@@ -25,6 +25,8 @@ export interface BridgeContext {
   readonly frames: SimulatorFrames;
   /** The real server's handler latencies (§13 item 9). */
   readonly realisticTiming: boolean;
+  /** Whether an interaction already ran since the simulator started (the first one is slower). */
+  warm: boolean;
   readonly random: () => number;
   readonly slug: (words: number) => string;
   readonly now: () => number;
@@ -40,6 +42,12 @@ const COMMANDS = ['!help', '!fork', '!rewind', '!alw', '!load_agents', '!load_bo
 
 /** The real server's inline `get_agents` handler time (§13 item 9). */
 const GET_AGENTS_MS = 500;
+/**
+ * From `text_input` to the user message: ~75 ms for the first interaction after the server
+ * started (the recordings' only slow one), a few ms after that (§13 item 9).
+ */
+const FIRST_USER_MESSAGE_MS = 75;
+const USER_MESSAGE_MS = 5;
 
 /** The welcome block of a fresh UI session (§13 item 10): a markdown `:::TIP` block. */
 function welcome(agentName: string, returning: boolean): string {
@@ -450,7 +458,7 @@ export class Bridge {
         if (signal.aborted) throw new HardCancel();
       },
       frames: this.ctx.frames,
-      realisticTiming: this.ctx.realisticTiming,
+      userMessageMs: this.userMessageMs(),
       get toolsets() {
         return chat.tools;
       },
@@ -468,6 +476,13 @@ export class Bridge {
         chat.messages.push(...messages);
       },
     };
+  }
+
+  private userMessageMs(): number {
+    if (!this.ctx.realisticTiming) return 0;
+    const first = !this.ctx.warm;
+    this.ctx.warm = true;
+    return first ? FIRST_USER_MESSAGE_MS : USER_MESSAGE_MS;
   }
 
   /** Pre-emption: kill the running interaction silently and wait for it (§1.5 rule 6). */

@@ -88,7 +88,8 @@ Options:
                        as the socket takes them                         (default 30)
   --no-heygen          run without a (fake) HeyGen account
   --realistic-timing   the real server's handler times: login ~200 ms,
-                       get_agents ~500 ms, text_input to the user message ~75 ms
+                       get_agents ~500 ms, text_input to the user message
+                       ~75 ms on the first turn after start, ~5 ms later
   --frames <size>      realistic: catalogues and prompts at the real sizes
                        (a ~216 KB init burst, ~75 KB per turn); compact:
                        only the simulator's own agents and tools  (default realistic)

@@ -55,6 +55,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     firehoseDeltas: options.firehoseDeltas ?? 1000,
     frames: options.frames ?? 'realistic',
     realisticTiming: options.realisticTiming ?? false,
+    warm: false,
     random,
     slug: (words) => slug(random, words),
     now,

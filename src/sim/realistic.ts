@@ -172,7 +172,7 @@ export function claudeTools(toolsetNames: readonly string[]): Record<string, unk
   const server: Record<string, unknown>[] = [];
   for (const name of toolsetNames) {
     const toolset = findToolset(name);
-    if (!toolset || name === 'BridgeTools') continue;
+    if (!toolset) continue; // BridgeTools too: a session that has it sends its tool (§13: 06's second session)
     for (const fn of toolset.functions) tools.push({ name: `${toolset.prefix}${fn.name}`, description: fn.description, input_schema: fn.parameters });
     if (toolset.serverTool) server.push({ ...toolset.serverTool });
   }

@@ -25,8 +25,8 @@ export interface RuntimeHost {
   wait(ms: number): Promise<void>;
   /** Realistic or compact prompts and request options. */
   readonly frames: SimulatorFrames;
-  /** The real server's latencies: ~75 ms from `text_input` to the user message (§13 item 9). */
-  readonly realisticTiming: boolean;
+  /** How long the runtime takes from `text_input` to the user message (ms; 0 without realistic timing). */
+  readonly userMessageMs: number;
   /** The chat session's toolsets (what the request's tools come from). */
   readonly toolsets: readonly string[];
   /** Whether a graceful cancel (`client_wants_cancel`) was requested. */
@@ -41,8 +41,6 @@ export interface RuntimeHost {
   appendHistory(messages: Record<string, unknown>[]): void;
 }
 
-/** How long the real server takes from `text_input` to the user message (§13 item 9). */
-const USER_MESSAGE_MS = 75;
 
 /** Thrown by `pace` when the interaction task is hard-cancelled (pre-emption): nothing more is sent. */
 export class HardCancel extends Error {
@@ -98,7 +96,7 @@ export async function runInteraction(
   const userMessage = { role: 'user', content: userContent };
   const run: Run = { host, agent, envelope, topLevel, systemPrompt: systemPrompt(agent, envelope, host.frames), pendingUser: topLevel ? userMessage : null };
   try {
-    if (topLevel && host.realisticTiming) await host.wait(USER_MESSAGE_MS);
+    if (topLevel && host.userMessageMs > 0) await host.wait(host.userMessageMs);
     return await (agent.behaviour === 'gpt' ? runOpenAI(run, plan, userMessage) : runClaude(run, plan, userMessage));
   } finally {
     saveHistory(run, []); // however the run ended, the user's message is not lost from the session

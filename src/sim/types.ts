@@ -49,7 +49,7 @@ export interface SimulatorOptions {
   readonly frames?: SimulatorFrames;
   /**
    * The real server's handler latencies: login ~200 ms (password hashing), `get_agents` ~500 ms,
-   * `text_input` → the user message ~75 ms (PROTOCOL.md §13 item 9). Handlers run inline, so later
+   * `text_input` → the user message ~75 ms for the first interaction after start, ~5 ms later (PROTOCOL.md §13 item 9). Handlers run inline, so later
    * frames of the socket wait too. @default false
    */
   readonly realisticTiming?: boolean;
