@@ -47,6 +47,11 @@ const GET_AGENTS_MS = 500;
  * started (the recordings' only slow one), a few ms after that (§13 item 9).
  */
 const FIRST_USER_MESSAGE_MS = 75;
+/**
+ * Streamed events sent before the runtime yields to the event loop, so that frames (ping, cancel,
+ * pre-empting events) get in between: ~0.5 ms of deltas, and one `writev` for all of them.
+ */
+const YIELD_EVERY = 128;
 const USER_MESSAGE_MS = 5;
 
 /** The welcome block of a fresh UI session (§13 item 10): a markdown `:::TIP` block. */
@@ -440,7 +445,7 @@ export class Bridge {
         if (signal.aborted) throw new HardCancel();
         const socket = bridge.socket;
         const pause = delta && bridge.ctx.deltaMs > 0;
-        const yieldNow = !pause && ++sinceYield >= 32;
+        const yieldNow = !pause && ++sinceYield >= YIELD_EVERY;
         if (!pause && !yieldNow && !socket?.mustWait()) return undefined; // the common case: no promise at all
         if (yieldNow) sinceYield = 0;
         return (async () => {
