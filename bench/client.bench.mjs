@@ -53,7 +53,7 @@ if (typeof globalThis.gc !== 'function') {
 }
 
 // ------------------------------------------------------------------ the simulator (one child process)
-const child = spawn(process.execPath, [new URL('./sim-server.mjs', import.meta.url).pathname, String(N)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, [new URL('./sim-server.mjs', import.meta.url).pathname, String(N), 'compact'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const killChild = () => {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
 };

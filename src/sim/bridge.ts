@@ -49,9 +49,9 @@ const GET_AGENTS_MS = 500;
 const FIRST_USER_MESSAGE_MS = 75;
 /**
  * Streamed events sent before the runtime yields to the event loop, so that frames (ping, cancel,
- * pre-empting events) get in between: ~0.5 ms of deltas, and one `writev` for all of them.
+ * pre-empting events) get in between; the socket writes them in one `writev`.
  */
-const YIELD_EVERY = 128;
+const YIELD_EVERY = 32;
 const USER_MESSAGE_MS = 5;
 
 /** The welcome block of a fresh UI session (§13 item 10): a markdown `:::TIP` block. */
