@@ -25,6 +25,7 @@ import { resolveOptions, type ClientOptions } from './options.js';
 import type { ChatUser } from './schema/catalog.js';
 import type { ClientEvent } from './schema/client.js';
 import { encodeClientEvent } from './schema/codec.js';
+import { isChatCommand, isIgnoredText } from './schema/text.js';
 import { ProtocolError } from './schema/protocol-error.js';
 import type { ServerEvent } from './schema/server/index.js';
 
@@ -150,11 +151,17 @@ function stateName(value: unknown): string {
   return typeof value === 'string' ? value : Object.keys(value as object)[0] ?? '';
 }
 
-/** A one-line text starting with `!` is a chat command: the server answers it inline, with no interaction (§4.2). */
-const isChatCommand = (text: string): boolean => {
-  const trimmed = text.trim();
-  return trimmed.startsWith('!') && !trimmed.includes('\n');
-};
+/** Checks `sendText`'s options (a caller may pass anything from plain JavaScript); `null` means none. */
+function checkTextOptions(options: unknown): SendTextOptions {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object' || Array.isArray(options)) throw new ClientError('invalid_options', 'sendText options: expected an object like { fileIds, interrupt }');
+  const { fileIds, interrupt } = options as Record<string, unknown>;
+  if (fileIds !== undefined && (!Array.isArray(fileIds) || !fileIds.every((id) => typeof id === 'string' && id !== ''))) {
+    throw new ClientError('invalid_options', 'sendText options.fileIds: expected an array of file ids (non-empty strings) from uploadFile');
+  }
+  if (interrupt !== undefined && typeof interrupt !== 'boolean') throw new ClientError('invalid_options', 'sendText options.interrupt: expected true or false');
+  return options as SendTextOptions;
+}
 
 /**
  * Creates a client. Nothing happens on the network until `connect()`.
@@ -170,6 +177,9 @@ export function createClient(options: ClientOptions): RealtimeClient {
   const now = () => Date.now();
   const fetchImpl = resolved.fetch ?? globalThis.fetch?.bind(globalThis);
   if (!fetchImpl && resolved.auth.kind === 'credentials') throw new ClientError('invalid_options', 'fetch: no fetch available; pass options.fetch');
+  if (!resolved.WebSocket && typeof (globalThis as { WebSocket?: unknown }).WebSocket !== 'function') {
+    throw new ClientError('invalid_options', "WebSocket: this runtime has none (Node 20); pass options.WebSocket, e.g. WebSocket from the 'ws' package");
+  }
   const vault: TokenVault = { token: null, heygenToken: null, loginUiSessionId: null };
   /**
    * For every `client_wants_cancel` sent, whether an answer was running then. The server answers
@@ -515,9 +525,12 @@ export function createClient(options: ClientOptions): RealtimeClient {
   let sendLock: Promise<void> = Promise.resolve();
 
   /** Validates, waits for the turn when interrupting, sends; resolves with a waiter for the answer. */
-  async function prepareText(text: string, options: SendTextOptions): Promise<() => Promise<SendTextResult>> {
+  async function prepareText(text: string, given: unknown): Promise<() => Promise<SendTextResult>> {
     if (isDisposed()) throw closedError();
-    if (typeof text !== 'string' || text.trim() === '') throw new ClientError('invalid_options', 'text: must not be empty (the server ignores empty input)');
+    if (typeof text !== 'string') throw new ClientError('invalid_options', `text: expected a string, got ${text === null ? 'null' : typeof text}`);
+    // Python's strip, as the server tests it: text it empties gets no answer at all (§13 item 13)
+    if (isIgnoredText(text)) throw new ClientError('invalid_options', 'text: must not be empty or white space only (the server ignores it without an answer)');
+    const options = checkTextOptions(given);
     const fileIds = [...(options.fileIds ?? [])];
     if (fileIds.length > resolved.maxFilesPerMessage) {
       throw new ClientError('too_many_files', `Too many files: ${fileIds.length} (at most ${resolved.maxFilesPerMessage} per message)`);
@@ -579,7 +592,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
     messages$: data.messages$,
     streaming$: data.streaming$,
 
-    sendText(text: string, options: SendTextOptions = {}): Promise<SendTextResult> {
+    sendText(text: string, options?: SendTextOptions): Promise<SendTextResult> {
       // one at a time until each text is on the wire: two interrupting calls must not both wait for
       // the same turn and then both send (the second would pre-empt the first on the server)
       const sent = sendLock.then(() => prepareText(text, options));

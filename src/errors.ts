@@ -2,6 +2,7 @@
  * The one error class callers see: a `ClientError` with a `reason` to switch on, the original
  * `cause`, and a message meant for people.
  */
+import { redactSecrets, redactValue } from './schema/redact.js';
 
 /** Every reason a command or the client can fail for; each is documented in README.md. */
 export const clientErrorReasons = [
@@ -48,12 +49,18 @@ export type ClientErrorReason = (typeof clientErrorReasons)[number];
 export class ClientError extends Error {
   override readonly name = 'ClientError';
 
+  /**
+   * The message, and a cause that is plain data (a server event), have every JWT and `token=` value
+   * redacted: a server error that echoes a token does not hand it to logs.
+   */
   constructor(
     readonly reason: ClientErrorReason,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    const cause = options?.cause;
+    const plain = cause !== null && typeof cause === 'object' && !(cause instanceof Error);
+    super(redactSecrets(message), options === undefined ? undefined : { cause: plain ? redactValue(cause) : cause });
   }
 
   /** A serialisable view (for `state$`, logs and tests). */

@@ -22,6 +22,7 @@
 import { getMessageFormat, toAnthropicMessage } from './messages.js';
 import type { ServerEvent, ServerEventOf } from './schema/server/index.js';
 import type { ChatSession } from './schema/session.js';
+import { redactSecrets } from './schema/redact.js';
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -498,7 +499,7 @@ class TranscriptImpl implements Transcript {
         this.push(this.top, {
           ...this.base(this.top),
           kind: 'error',
-          text: stringOr(event.message, ''),
+          text: redactSecrets(stringOr(event.message, '')), // a server error may echo a token
           source: stringOrNull(event.source),
         });
         return;
@@ -598,7 +599,7 @@ class TranscriptImpl implements Transcript {
         this.userMessage(ctx, event.message);
         return;
       case 'system_message': {
-        const text = stringOr(event.content, '');
+        const text = redactSecrets(stringOr(event.content, ''));
         const severity = event.severity ?? 'error';
         if (severity === 'error' && text.startsWith(SPURIOUS_VOICE_ERROR)) return;
         this.push(ctx, { ...this.base(ctx), kind: 'system', severity, text });

@@ -31,14 +31,6 @@ function pyFloat(value: number): string {
   return String(value);
 }
 
-/**
- * Python's `str.strip()` without arguments: strips what `str.isspace()` counts as white space,
- * which besides JavaScript's `trim()` set includes \x1c-\x1f and \x85 (and not \ufeff).
- */
-export function pyStrip(text: string): string {
-  return text.replace(PY_SPACE_START, '').replace(PY_SPACE_END, '');
-}
 
-const PY_SPACE = '\\t\\n\\x0b\\x0c\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
-const PY_SPACE_START = new RegExp(`^[${PY_SPACE}]+`);
-const PY_SPACE_END = new RegExp(`[${PY_SPACE}]+$`);
+/** Python's `str.strip()` (the rule lives with the wire rules, so client and simulator agree). */
+export { pythonStrip as pyStrip } from '../schema/text.js';
