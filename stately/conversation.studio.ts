@@ -21,6 +21,7 @@ export const conversationMachine = createMachine({
     "xstate.done.actor.*": {
       "actions": [
         null,
+        null,
         null
       ]
     }

@@ -5,7 +5,7 @@
  * cancels, failures, the kind of output streaming) — never the deltas themselves — and emits
  * `interaction.ended` with each interaction's outcome, exactly once per interaction.
  */
-import { assign, emit, enqueueActions, setup } from 'xstate';
+import { assign, emit, enqueueActions, setup, stopChild } from 'xstate';
 import type { ServerEvent } from '../schema/server/index.js';
 import { normalizeStopReason } from '../transcript.logic.js';
 import { interactionMachine, type InteractionEvent, type InteractionOutput } from './interaction.machine.js';
@@ -138,6 +138,9 @@ export const conversationMachine = setup({
       actions: [
         emit(({ event }) => ({ type: 'interaction.ended' as const, output: event.output })),
         assign(({ context, event }) => ({ live: context.live.filter((sessionId) => sessionId !== event.output.sessionId) })),
+        // a finished interaction's actor is removed, so the children stay bounded by the runs in
+        // flight (a delegation per answer, or a hostile server's made-up session ids, would pile up)
+        stopChild(({ event }) => interactionActorId(event.output.sessionId)),
       ],
     },
   },

@@ -123,3 +123,34 @@ describe('a server error that echoes a token', () => {
     expect(JSON.stringify(shown)).not.toContain(token);
   });
 });
+
+describe('interaction actors (issue 10, defect 4)', () => {
+  it('a finished interaction leaves no actor behind: after five delegated answers the conversation holds only its turn', async () => {
+    const sim = await startSim();
+    const h = await readyClient(sim);
+    await withTimeout(h.client.setAgent('delegator'), 3000, 'setAgent');
+    for (let i = 0; i < 5; i++) expect((await withTimeout(h.client.sendText(`question ${i}`), 5000, `answer ${i}`)).outcome).toBe('done');
+    const conversation = h.client.actor.system.get('conversation')!;
+    expect(Object.keys(conversation.getSnapshot().children)).toEqual(['turn']);
+    expect(conversation.getSnapshot().context.live).toEqual([]);
+  });
+
+  it("a server that starts and ends interactions under 300 made-up session ids does not grow the client's actors", async () => {
+    const server = await scriptedServer((frame, send) => {
+      if (frame.type !== 'set_agent_voice') return;
+      for (let i = 0; i < 300; i++) {
+        const envelope = { session_id: `made-up-${i}`, role: 'assistant', parent_session_id: 'x', user_session_id: 'x' };
+        send({ type: 'interaction', ...envelope, started: true, id: `run-${i}` });
+        send({ type: 'interaction', ...envelope, started: false, id: `run-${i}` });
+      }
+      send({ type: 'voice_list', voices: [] });
+    });
+    const client = scriptedClient(server);
+    await withTimeout(client.connect(), 3000, 'connect');
+    const done = firstMatch(client.events$, (e) => e.type === 'voice_list', 3000, 'the end of the burst');
+    await client.send({ type: 'set_agent_voice', voice_id: 'alloy' });
+    await done;
+    const conversation = client.actor.system.get('conversation')!;
+    expect(Object.keys(conversation.getSnapshot().children).length).toBeLessThanOrEqual(2);
+  });
+});

@@ -73,7 +73,11 @@ const DELTA_MS = 2;
 
 /** PROTOCOL.md §1.5 rule 6, written out here (not imported) so the oracle does not share the client's list. */
 const NEVER_PREEMPTS: ReadonlySet<string> = new Set(['ping', 'pong', 'client_wants_cancel']);
-const EXPECTED_REJECTIONS: ReadonlySet<string> = new Set(['interaction_in_progress', 'not_ready', 'closed']);
+/**
+ * Documented rejections a run may produce. `network`: a command waiting for its answer (a `cancel`
+ * waiting for `cancelled`) when the socket drops is rejected with the connection's reason.
+ */
+const EXPECTED_REJECTIONS: ReadonlySet<string> = new Set(['interaction_in_progress', 'not_ready', 'closed', 'network']);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
