@@ -17,7 +17,7 @@ import { authMachine } from './machines/auth.machine.js';
 import { clientMachine } from './machines/client.machine.js';
 import { connectionMachine } from './machines/connection.machine.js';
 import { interactionActorId, type conversationMachine } from './machines/conversation.machine.js';
-import type { InteractionOutput, interactionMachine } from './machines/interaction.machine.js';
+import { NO_REPLY_REASON, type InteractionOutput, type interactionMachine } from './machines/interaction.machine.js';
 import type { turnMachine } from './machines/turn.machine.js';
 import { nonPreemptingClientEventTypes } from './schema/client.js';
 import type { TranscriptMessage } from './transcript.logic.js';
@@ -151,6 +151,9 @@ function stateName(value: unknown): string {
   return typeof value === 'string' ? value : Object.keys(value as object)[0] ?? '';
 }
 
+/** How long a request waits for the server's answer: three connection timeouts, at least 10 s. */
+const replyTimeoutMs = (connectionTimeout: number) => Math.max(10_000, connectionTimeout * 3);
+
 /** Checks `sendText`'s options (a caller may pass anything from plain JavaScript); `null` means none. */
 function checkTextOptions(options: unknown): SendTextOptions {
   if (options === undefined || options === null) return {};
@@ -262,6 +265,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
         uiSessionId: resolved.uiSessionId ?? null,
         seed: Math.floor(Math.random() * 2 ** 32),
       },
+      conversation: { replyTimeoutMs: replyTimeoutMs(resolved.connectionTimeout) },
     },
     ...(inspect ? { inspect: inspect as never } : {}),
   });
@@ -556,6 +560,9 @@ export function createClient(options: ClientOptions): RealtimeClient {
     root.send({ type: 'outbound', data: encoded });
     return async () => {
       const output = await ended;
+      if (output.outcome === 'failed' && output.reason === NO_REPLY_REASON) {
+        throw new ClientError('timeout', `sendText: ${NO_REPLY_REASON}; the client is free for the next text`);
+      }
       // resolve once the server gave the turn back: only then may the next command go out safely
       if (output.outcome !== 'interrupted') await turnBack();
       return output;
@@ -582,7 +589,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
       currentSession: data.currentSession,
       forgetSession: data.forgetSession,
       renameListedSession: data.renameListedSession,
-      timeoutMs: Math.max(10_000, resolved.connectionTimeout * 3),
+      timeoutMs: replyTimeoutMs(resolved.connectionTimeout),
     }),
     sessions$: data.sessions$,
     currentSession$: data.currentSession$,

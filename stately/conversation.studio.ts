@@ -4,10 +4,6 @@ import { createMachine } from 'xstate';
 
 export const conversationMachine = createMachine({
   "id": "conversation",
-  "context": {
-    "sessionId": null,
-    "live": []
-  },
   "invoke": {
     "id": "turn",
     "systemId": "turn",

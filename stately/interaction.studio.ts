@@ -48,6 +48,12 @@ export const interactionMachine = createMachine({
           "target": "streaming",
           "actions": "assignId"
         }
+      },
+      "after": {
+        "replyTimeout": {
+          "target": "failed",
+          "actions": "assignNoReply"
+        }
       }
     },
     "streaming": {

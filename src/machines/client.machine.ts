@@ -5,11 +5,12 @@
 import { sendTo, setup } from 'xstate';
 import { authMachine, type AuthInput } from './auth.machine.js';
 import { connectionMachine, type ConnectionInput } from './connection.machine.js';
-import { conversationMachine, type ConversationEvent } from './conversation.machine.js';
+import { conversationMachine, type ConversationEvent, type ConversationInput } from './conversation.machine.js';
 
 export interface ClientMachineInput {
   readonly auth: AuthInput;
   readonly connection: ConnectionInput;
+  readonly conversation?: ConversationInput;
 }
 
 export type ClientMachineEvent =
@@ -43,7 +44,7 @@ export const clientMachine = setup({
       invoke: [
         { id: 'auth', systemId: 'auth', src: 'auth', input: ({ context }) => context.auth },
         { id: 'connection', systemId: 'connection', src: 'connection', input: ({ context }) => context.connection },
-        { id: 'conversation', systemId: 'conversation', src: 'conversation' },
+        { id: 'conversation', systemId: 'conversation', src: 'conversation', input: ({ context }) => context.conversation ?? {} },
       ],
       on: {
         connect: { actions: 'forwardToConnection' },

@@ -8,7 +8,7 @@
 import { assign, emit, enqueueActions, setup, stopChild } from 'xstate';
 import type { ServerEvent } from '../schema/server/index.js';
 import { normalizeStopReason } from '../transcript.logic.js';
-import { interactionMachine, type InteractionEvent, type InteractionOutput } from './interaction.machine.js';
+import { DEFAULT_REPLY_TIMEOUT_MS, interactionMachine, type InteractionEvent, type InteractionOutput } from './interaction.machine.js';
 import { turnMachine } from './turn.machine.js';
 
 export type ConversationEvent =
@@ -22,7 +22,13 @@ export type ConversationEvent =
   /** An interaction actor reached its end (xstate's done event for `interaction:<session id>`). */
   | { type: `xstate.done.actor.interaction:${string}`; output: InteractionOutput };
 
+export interface ConversationInput {
+  /** How long an interaction waits for its run to start (`replyTimeout` of the interaction machine). */
+  readonly replyTimeoutMs?: number;
+}
+
 export interface ConversationContext {
+  readonly replyTimeoutMs: number;
   /** The current chat session (the top level). */
   readonly sessionId: string | null;
   /** Session ids with an interaction actor in flight. */
@@ -78,6 +84,7 @@ function toInteractionEvent(event: ServerEvent): { sessionId: string | null; eve
 
 export const conversationMachine = setup({
   types: {
+    input: {} as ConversationInput,
     context: {} as ConversationContext,
     events: {} as ConversationEvent,
     emitted: {} as { type: 'interaction.ended'; output: InteractionOutput },
@@ -85,7 +92,7 @@ export const conversationMachine = setup({
   actors: { turn: turnMachine, interaction: interactionMachine },
 }).createMachine({
   id: 'conversation',
-  context: { sessionId: null, live: [] },
+  context: ({ input }) => ({ replyTimeoutMs: input.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS, sessionId: null, live: [] }),
   invoke: { id: 'turn', systemId: 'turn', src: 'turn' },
   on: {
     server: {
@@ -93,7 +100,7 @@ export const conversationMachine = setup({
         const server = event.event;
         const ensure = (sessionId: string, requested: boolean) => {
           if (context.live.includes(sessionId)) return;
-          enqueue.spawnChild('interaction', { id: interactionActorId(sessionId), input: { sessionId, requested } });
+          enqueue.spawnChild('interaction', { id: interactionActorId(sessionId), input: { sessionId, requested, replyTimeoutMs: context.replyTimeoutMs } });
           enqueue.assign(({ context: c }) => ({ live: [...c.live, sessionId] }));
         };
         const send = (sessionId: string, message: InteractionEvent) => enqueue.sendTo(interactionActorId(sessionId), message);
@@ -119,7 +126,7 @@ export const conversationMachine = setup({
     'text.requested': {
       actions: enqueueActions(({ context, enqueue }) => {
         if (!context.sessionId || context.live.includes(context.sessionId)) return;
-        enqueue.spawnChild('interaction', { id: interactionActorId(context.sessionId), input: { sessionId: context.sessionId, requested: true } });
+        enqueue.spawnChild('interaction', { id: interactionActorId(context.sessionId), input: { sessionId: context.sessionId, requested: true, replyTimeoutMs: context.replyTimeoutMs } });
         enqueue.assign(({ context: c }) => ({ live: [...c.live, c.sessionId!] }));
       }),
     },

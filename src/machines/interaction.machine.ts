@@ -15,7 +15,15 @@ export interface InteractionInput {
   readonly sessionId: string;
   /** True when the client sent the text (a top-level interaction it asked for). */
   readonly requested: boolean;
+  /** How long to wait for the run to start before giving up (`replyTimeout`). @default {@link DEFAULT_REPLY_TIMEOUT_MS} */
+  readonly replyTimeoutMs?: number;
 }
+
+/** How long a requested interaction waits for `interaction {started:true}` by default. */
+export const DEFAULT_REPLY_TIMEOUT_MS = 30_000;
+
+/** The `reason` of an interaction that ended because the server never started it. */
+export const NO_REPLY_REASON = 'no reply: the server did not start an interaction in time (the text may have been lost)';
 
 export type InteractionOutcome = 'done' | 'cancelled' | 'failed' | 'interrupted';
 
@@ -47,6 +55,7 @@ export type InteractionEvent =
 
 export interface InteractionContext {
   readonly outcome: InteractionOutcome | null;
+  readonly replyTimeoutMs: number;
   readonly sessionId: string;
   readonly interactionId: string | null;
   readonly cancelRequested: boolean;
@@ -85,11 +94,17 @@ export const interactionMachine = setup({
     markCancelRequested: assign({ cancelRequested: true }),
     assignReason: assign(({ event }) => ('reason' in event ? { reason: event.reason } : {})),
     settle: assign((_, params: { outcome: InteractionOutcome }) => ({ outcome: params.outcome })),
+    assignNoReply: assign({ reason: NO_REPLY_REASON }),
+  },
+  delays: {
+    /** A requested run that never starts (a lost frame, a text the server ignores) must not wait forever. */
+    replyTimeout: ({ context }) => context.replyTimeoutMs,
   },
 }).createMachine({
   id: 'interaction',
   context: ({ input }) => ({
     outcome: null,
+    replyTimeoutMs: input.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS,
     sessionId: input.sessionId,
     interactionId: null,
     cancelRequested: false,
@@ -115,6 +130,7 @@ export const interactionMachine = setup({
     requested: {
       description: 'Sent (or announced), waiting for `interaction {started:true}`.',
       on: { 'server.interactionStarted': { target: 'streaming', actions: 'assignId' } },
+      after: { replyTimeout: { target: 'failed', actions: 'assignNoReply' } },
     },
     streaming: {
       initial: 'waiting',

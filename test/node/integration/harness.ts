@@ -38,8 +38,8 @@ export async function cleanup(): Promise<void> {
 }
 
 /** A client of a scripted server (a static unsigned token, `ws`), that `cleanup()` disposes. */
-export function scriptedClient(server: Scripted): RealtimeClient {
-  const client = createClient({ url: server.url, auth: { token: unsignedToken() }, WebSocket });
+export function scriptedClient(server: Scripted, overrides: Partial<ClientOptions> = {}): RealtimeClient {
+  const client = createClient({ url: server.url, auth: { token: unsignedToken() }, WebSocket, ...overrides });
   clients.push(client);
   return client;
 }

@@ -11,7 +11,7 @@ import { REDACTED_JWT } from '../../../src/schema/redact.js';
 import { isChatCommand, isIgnoredText } from '../../../src/schema/text.js';
 import type { Simulator } from '../../../src/sim/types.js';
 import type { TranscriptMessage } from '../../../src/transcript.logic.js';
-import { ADMIN, cleanup, firstMatch, makeClient, scriptedClient, scriptedServer, startSim, withTimeout } from './harness.js';
+import { ADMIN, cleanup, firstMatch, makeClient, scriptedClient, scriptedServer, startSim, until, withTimeout } from './harness.js';
 
 afterEach(async () => {
   vi.unstubAllGlobals();
@@ -153,4 +153,20 @@ describe('interaction actors (issue 10, defect 4)', () => {
     const conversation = client.actor.system.get('conversation')!;
     expect(Object.keys(conversation.getSnapshot().children).length).toBeLessThanOrEqual(2);
   });
+});
+
+describe('a text_input the server never answers (issue 10, defect 2)', () => {
+  it('sendText rejects timeout after the reply deadline, and the client is free: the next sendText is sent', async () => {
+    const server = await scriptedServer(() => undefined); // hears everything, answers nothing
+    const client = scriptedClient(server, { pingInterval: 60_000, connectionTimeout: 1_000 });
+    await withTimeout(client.connect(), 3000, 'connect');
+    const started = Date.now();
+    const error = await withTimeout(client.sendText('lost in transit').catch((caught: unknown) => caught), 15_000, 'the timeout');
+    expect(error).toBeInstanceOf(ClientError);
+    expect(error).toMatchObject({ reason: 'timeout' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(9_900); // three connection timeouts, at least 10 s
+    const second = client.sendText('again').catch((caught: unknown) => caught);
+    await until(() => server.received.filter((f) => f.type === 'text_input').length === 2, 2000, 'the second text_input');
+    void second;
+  }, 20_000);
 });

@@ -33,7 +33,7 @@ async function record(agentKey: string, text: string): Promise<ServerEvent[]> {
 }
 
 function feed(events: readonly ServerEvent[], options: { requestBeforeIndex?: number } = {}) {
-  const actor = createActor(conversationMachine).start();
+  const actor = createActor(conversationMachine, { input: {} }).start();
   const ended: InteractionOutput[] = [];
   actor.on('interaction.ended', (event) => ended.push(event.output));
   events.forEach((event, index) => {

@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createActor } from 'xstate';
-import { interactionMachine, type InteractionEvent, type InteractionOutput } from '../../../src/machines/interaction.machine.js';
+import { createActor, SimulatedClock } from 'xstate';
+import { DEFAULT_REPLY_TIMEOUT_MS, interactionMachine, NO_REPLY_REASON, type InteractionEvent, type InteractionOutput } from '../../../src/machines/interaction.machine.js';
 import { turnMachine } from '../../../src/machines/turn.machine.js';
 
 describe('turn machine', () => {
@@ -112,5 +112,40 @@ describe('interaction machine', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('interaction reply deadline (issue 10, defect 2)', () => {
+  const start = (replyTimeoutMs: number) => {
+    const clock = new SimulatedClock();
+    const actor = createActor(interactionMachine, { input: { sessionId: 's', requested: true, replyTimeoutMs }, clock }).start();
+    return { clock, actor };
+  };
+
+  it('a requested run the server never starts ends failed with the no-reply reason once replyTimeout passes, not before', () => {
+    const { clock, actor } = start(10_000);
+    clock.increment(9_999);
+    expect(actor.getSnapshot().status).toBe('active');
+    clock.increment(1);
+    expect(actor.getSnapshot().status).toBe('done');
+    expect(actor.getSnapshot().output).toMatchObject({ outcome: 'failed', reason: NO_REPLY_REASON, interactionId: null });
+  });
+
+  it('a run that started is not timed out however long it streams', () => {
+    const { clock, actor } = start(10_000);
+    actor.send(started);
+    clock.increment(60_000);
+    expect(actor.getSnapshot().status).toBe('active');
+    actor.send(ended);
+    expect(actor.getSnapshot().output).toMatchObject({ outcome: 'done', reason: null });
+  });
+
+  it('defaults to DEFAULT_REPLY_TIMEOUT_MS', () => {
+    const clock = new SimulatedClock();
+    const actor = createActor(interactionMachine, { input: { sessionId: 's', requested: true }, clock }).start();
+    clock.increment(DEFAULT_REPLY_TIMEOUT_MS - 1);
+    expect(actor.getSnapshot().status).toBe('active');
+    clock.increment(1);
+    expect(actor.getSnapshot().status).toBe('done');
   });
 });
