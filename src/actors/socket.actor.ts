@@ -29,6 +29,7 @@ export interface FrameSink {
 export const CONTROL_EVENT_TYPES: ReadonlySet<string> = new Set([
   'ui_session_id_changed',
   'chat_session_changed',
+  'agent_configuration_changed',
   'user_turn_start',
   'pong',
   'ping',

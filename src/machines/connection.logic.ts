@@ -178,7 +178,8 @@ export function socketUrl(
   const query: [string, string][] = [['token', params.token]];
   if (params.uiSessionId) query.push(['ui_session_id', params.uiSessionId]);
   if (params.chatSessionId) query.push(['chat_session_id', params.chatSessionId]);
-  else if (params.agentKey) query.push(['agent_key', params.agentKey]);
+  // with a loaded session too: the server replaces its agent by agent_key, "default" if omitted (§1.2)
+  if (params.agentKey) query.push(['agent_key', params.agentKey]);
   // encodeURIComponent rather than URLSearchParams: it writes a space as %20, not '+'.
   const search = query.map(([key, value]) => `${key}=${encodeURIComponent(value)}`).join('&');
   return `${base.secure ? 'wss' : 'ws'}://${base.host}${base.prefix}${SOCKET_PATH}?${search}`;

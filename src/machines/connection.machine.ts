@@ -54,6 +54,12 @@ export type ConnectionEvent =
 
 const PING = JSON.stringify({ type: 'ping' });
 
+/** The `key` of an agent configuration (v1 and v2 both carry one), if it is a usable string. */
+const agentKeyOf = (config: unknown): string | null => {
+  const key = config !== null && typeof config === 'object' ? (config as { key?: unknown }).key : undefined;
+  return typeof key === 'string' && key !== '' ? key : null;
+};
+
 const isServer = (event: ConnectionEvent, type: ServerEvent['type']) => event.type === 'server.event' && event.event.type === type;
 
 export const connectionMachine = setup({
@@ -85,7 +91,10 @@ export const connectionMachine = setup({
     assignServerIds: assign(({ context, event }) => {
       if (event.type !== 'server.event') return {};
       if (event.event.type === 'ui_session_id_changed') return { uiSessionId: event.event.ui_session_id };
-      if (event.event.type === 'chat_session_changed') return { chatSessionId: event.event.chat_session.session_id };
+      // the session's agent goes along on every reconnect: the server replaces a loaded session's
+      // agent by `agent_key`, "default" when omitted (§1.2), so a restart would reset it
+      if (event.event.type === 'chat_session_changed') return { chatSessionId: event.event.chat_session.session_id, agentKey: agentKeyOf(event.event.chat_session.agent_config) ?? context.agentKey };
+      if (event.event.type === 'agent_configuration_changed') return { agentKey: agentKeyOf(event.event.agent_config) ?? context.agentKey };
       return { uiSessionId: context.uiSessionId };
     }),
     sendPing: sendTo('socket', { type: 'socket.send', data: PING }),

@@ -186,7 +186,7 @@ describe('socketUrl', () => {
     );
   });
 
-  it('adds ui_session_id, then chat_session_id or agent_key', () => {
+  it('adds ui_session_id, then chat_session_id and agent_key', () => {
     expect(socketUrl('http://h', { token: 'T', uiSessionId: 'UI-1', agentKey: 'helper' })).toBe(
       'ws://h/api/rt/ws?token=T&ui_session_id=UI-1&agent_key=helper',
     );
@@ -195,10 +195,10 @@ describe('socketUrl', () => {
     );
   });
 
-  it('sends the chat session and not the agent when both are known (§1.2: the agent would replace the session’s)', () => {
+  it('sends the agent with the chat session (§1.2: the server replaces a loaded session’s agent by agent_key, "default" when omitted)', () => {
     const url = new URL(socketUrl('http://h', { token: 'T', chatSessionId: 'c-1', agentKey: 'helper' }));
     expect(url.searchParams.get('chat_session_id')).toBe('c-1');
-    expect(url.searchParams.has('agent_key')).toBe(false);
+    expect(url.searchParams.get('agent_key')).toBe('helper');
   });
 
   it('leaves out null, undefined and empty ids', () => {
@@ -227,7 +227,7 @@ describe('socketUrl', () => {
         const expected: [string, string][] = [['token', token]];
         if (uiSessionId) expected.push(['ui_session_id', uiSessionId]);
         if (chatSessionId) expected.push(['chat_session_id', chatSessionId]);
-        else if (agentKey) expected.push(['agent_key', agentKey]);
+        if (agentKey) expected.push(['agent_key', agentKey]);
         expect([...url.searchParams]).toEqual(expected);
       }),
       RUNS,

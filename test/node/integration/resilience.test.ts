@@ -3,6 +3,7 @@
  * answer (PROTOCOL.md §7.1, §7.2), a half-open socket (§1.7, §1.9), a server restart (§1.9), and
  * the rule that the client never holds two live sockets.
  */
+import { filter, firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../../src/schema/server/index.js';
 import { cleanup, INIT_BURST, makeClient, startSim, type Harness, type TimelineEntry } from './harness.js';
@@ -152,6 +153,28 @@ describe('reconnection', () => {
     expect(sessions[0]!.connected).toBe(true);
     expectReadyOnlyAfterUserTurnStart(h);
     await h.roundTrip(2000);
+  });
+});
+
+describe('the chosen agent across a restart (issue 10, defect 5)', () => {
+  it('after setAgent, a server restart keeps the agent and the chat session: the reconnect URL carries both, the new burst says so, and the next answer comes from that agent', async () => {
+    const sim = await startSim();
+    const h = makeClient(sim);
+    await h.connect(3000);
+    await h.client.setAgent('thinker');
+    const chatSessionId = (await firstValueFrom(h.client.currentSession$.pipe(filter((s) => s !== null))))!.session_id;
+    const from = h.timeline.length;
+
+    sim.control.restart();
+
+    await h.waitForState('ready', 5000, from);
+    expect(h.spy.param('agent_key')).toBe('thinker');
+    expect(h.spy.param('chat_session_id')).toBe(chatSessionId);
+    const changed = h.events(from).find((e) => e.type === 'chat_session_changed');
+    expect(changed).toMatchObject({ chat_session: { session_id: chatSessionId, agent_config: { key: 'thinker' } } });
+    const answer = await h.client.sendText('still thinking?');
+    expect(answer.outcome).toBe('done');
+    expect(h.events(from).some((e) => e.type === 'thought_delta')).toBe(true); // the thinker's extended thinking
   });
 });
 
