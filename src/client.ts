@@ -235,7 +235,7 @@ export function createClient(options: ClientOptions): RealtimeClient {
   });
 
   const authActors = createAuthActors({ apiBase: resolved.url, fetch: fetchImpl!, auth: resolved.auth, vault, now, skewMs });
-  const sockets = createSocketActor({ apiBase: resolved.url, getToken, WebSocket: resolved.WebSocket, sink: data.sink });
+  const sockets = createSocketActor({ apiBase: resolved.url, getToken, WebSocket: resolved.WebSocket, sink: data.sink, loginUiSessionId: () => vault.loginUiSessionId });
   const socket = sockets.logic;
   // each child machine gets its I/O actors bound to this client's dependencies
   const provided = clientMachine.provide({

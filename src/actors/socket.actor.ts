@@ -68,6 +68,8 @@ export interface SocketDependencies {
   readonly getToken: () => Promise<string>;
   readonly WebSocket?: WebSocketConstructor | undefined;
   readonly sink: FrameSink;
+  /** The `ui_session_id` the last login proposed, used when the client has none yet (§2.2). */
+  readonly loginUiSessionId?: () => string | null;
 }
 
 const textEncoder = new TextEncoder();
@@ -194,7 +196,9 @@ export function createSocketActor(deps: SocketDependencies) {
         const token = await deps.getToken();
         if (stopped) throw new Error('stopped');
         tracker.expect(deliver); // partysocket constructs the socket right after this URL resolves
-        return socketUrl(deps.apiBase, { token, uiSessionId: input.uiSessionId, chatSessionId: input.chatSessionId, agentKey: input.agentKey });
+        // the token is fetched first: a login it causes proposes the UI session id to use
+        const uiSessionId = input.uiSessionId ?? deps.loginUiSessionId?.() ?? null;
+        return socketUrl(deps.apiBase, { token, uiSessionId, chatSessionId: input.chatSessionId, agentKey: input.agentKey });
       } catch (error) {
         if (!stopped) sendBack({ type: 'socket.failed', problem: tokenProblem(error) });
         throw error;

@@ -49,6 +49,29 @@ describe('connect', () => {
   });
 });
 
+describe("the login's ui_session_id (issue 10, defect 7)", () => {
+  it('the first socket uses the UI session id the login proposed (the server names it <user>-<words>); a token client without a login lets the server choose', async () => {
+    const sim = await startSim();
+    const fetched: string[] = [];
+    const h = makeClient(sim, {
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        if (String(input).endsWith('/api/rt/login')) fetched.push(((await response.clone().json()) as { ui_session_id: string }).ui_session_id);
+        return response;
+      },
+    });
+    await h.connect(3000);
+    expect(fetched).toHaveLength(1);
+    expect(h.spy.param('ui_session_id', 0)).toBe(fetched[0]);
+    expect(h.status().uiSessionId).toBe(fetched[0]);
+
+    const other = makeClient(sim, { auth: { token: sim.control.issueToken() } });
+    await other.connect(3000);
+    expect(other.spy.param('ui_session_id', 0)).toBeNull();
+    expect(other.status().uiSessionId).toMatch(/^UI-admin-/);
+  });
+});
+
 describe('state$', () => {
   it('shows every region: connection, auth, and the turn through an answer and a disconnect', async () => {
     const sim = await startSim();
