@@ -4,7 +4,8 @@
  * background, and applies the pre-emption rule and the routing filter (PROTOCOL.md §1.5, §1.6).
  */
 import { agentCatalog, agentConfig, AVATARS, findAgent, sessionTools, toolCatalog, TOOLSET_NAMES, VOICES, type AgentDefinition } from './catalog.js';
-import { pyJson, pyString, pyStrip } from './pyjson.js';
+import { pythonStrip } from '../schema/text.js';
+import { pyJson, pyString } from './pyjson.js';
 import { HardCancel, runInteraction, RuntimeCrash, type RuntimeHost } from './runtime.js';
 import { planFor } from './scripts.js';
 import type { SimSocket } from './socket.js';
@@ -47,12 +48,12 @@ const GET_AGENTS_MS = 500;
  * started (the recordings' only slow one), a few ms after that (§13 item 9).
  */
 const FIRST_USER_MESSAGE_MS = 75;
+const USER_MESSAGE_MS = 5;
 /**
  * Streamed events sent before the runtime yields to the event loop, so that frames (ping, cancel,
  * pre-empting events) get in between; the socket writes them in one `writev`.
  */
 const YIELD_EVERY = 32;
-const USER_MESSAGE_MS = 5;
 
 /** The welcome block of a fresh UI session (§13 item 10): a markdown `:::TIP` block. */
 function welcome(agentName: string, returning: boolean): string {
@@ -61,7 +62,7 @@ function welcome(agentName: string, returning: boolean): string {
     : `:::TIP Welcome to Agent C\n\nYou are talking to **${agentName}**.\n\nAsk anything, or type \`!help\` for the chat commands.\n:::\n`;
 }
 
-export const sleep = (ms: number, signal?: AbortSignal) =>
+const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     const onAbort = () => {
       clearTimeout(timer);
@@ -362,7 +363,7 @@ export class Bridge {
 
   private textInput(text: string, fileIds: readonly string[]): void {
     // Python's str.strip(): also \x1c-\x1f, \x85 and the Unicode spaces (§13 item 13)
-    const trimmed = pyStrip(text);
+    const trimmed = pythonStrip(text);
     if (trimmed === '') return; // ignored silently (the running turn was already pre-empted)
     if (trimmed.startsWith('!') && !trimmed.includes('\n')) {
       this.command(trimmed);
@@ -714,7 +715,7 @@ export class Bridge {
     files[id] = { ...files[id], extracted_text: text, processed: true, processing_status: 'completed' };
     // lost when the UI session moved to another chat session meanwhile (§2.5)
     if (this.chat === chat) this.sendEvent({ type: 'session_metadata_changed', meta: chat.metadata });
-    await new Promise((resolve) => setImmediate(resolve)); // the socket's batched writes go out before the reply
+    this.socket?.flush(); // the socket's batched writes go out before the route writes its reply
   }
 
   private chatUser(): Record<string, unknown> {
@@ -734,7 +735,7 @@ export class Bridge {
       meta: {},
       password_hash: '$2b$12$simulatorhashsimulatorhashsimulatorhashsimulatorhashs',
       is_active: user.isActive,
-      last_login: user.lastLogin,
+      last_login: null, // the login updates a detached copy that is never saved (§13 item 5)
     };
   }
 }

@@ -76,10 +76,11 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       },
     );
   });
-  // uvicorn's cap: a client frame over 16 MiB closes the socket with 1009 (§13 item 14)
+  // while "starting" after a restart, every new connection is reset (§13 item 11)
   server.on('connection', (socket: Socket) => {
     if (Date.now() < downUntil) socket.destroy();
   });
+  // uvicorn's cap: a client frame over 16 MiB closes the socket with 1009 (§13 item 14)
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_FRAME_BYTES });
 
   function refuseUpgrade(socket: Socket, status: number, detail?: string): void {

@@ -31,6 +31,3 @@ function pyFloat(value: number): string {
   return String(value);
 }
 
-
-/** Python's `str.strip()` (the rule lives with the wire rules, so client and simulator agree). */
-export { pythonStrip as pyStrip } from '../schema/text.js';

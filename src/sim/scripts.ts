@@ -147,10 +147,9 @@ export function planFor(behaviour: AgentBehaviour, userText: string, seed: numbe
 }
 
 /**
- * Splits text into deltas the way Claude's runtime batches its stream: a delta is flushed once it
- * holds at least 50 characters (the 50 ms flush never fires when tokens come back to back), so every
- * delta but the last is 50 characters or more (PROTOCOL.md §5.2). Thoughts are not batched and come
- * in smaller pieces (`minimum` 12 to 42 characters).
+ * Splits text into word-aligned deltas of at least `minimum` characters (the last may be shorter):
+ * with 50 it is Claude's batching of a fast stream after a block's first delta (see `batchText`);
+ * without, thought pieces of 12 to 42 characters (thoughts are not batched).
  */
 export function splitDeltas(text: string, random: () => number, minimum?: number): string[] {
   const words = text.split(/(?<=\s)/);

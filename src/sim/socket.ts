@@ -195,8 +195,8 @@ export class SimSocket {
     setImmediate(() => this.flush());
   }
 
-  /** Writes out what `cork` held back (before a drop too: frames sent before it must arrive). */
-  private flush(): void {
+  /** Writes out what `cork` held back now (before a drop too: frames sent before it must arrive). */
+  flush(): void {
     if (!this.corked) return;
     this.corked = false;
     this.rawSocket()?.uncork();

@@ -16,8 +16,6 @@ export interface UserRecord {
   readonly firstName: string | null;
   readonly lastName: string | null;
   readonly createdAt: string;
-  /** Always null: the server's login updates a detached copy that is never saved (§13 item 5). */
-  readonly lastLogin: null;
 }
 
 /** A chat session as the server keeps it. */
@@ -69,7 +67,6 @@ export class Store {
         firstName: user.firstName ?? null,
         lastName: user.lastName ?? null,
         createdAt: isoTime(now() - 86_400_000),
-        lastLogin: null,
       });
     }
   }
@@ -106,7 +103,7 @@ export class Store {
           roles: user.userId === 'admin' ? ['admin'] : ['user'],
           groups: [],
           created_at: user.createdAt,
-          last_login: user.lastLogin,
+          last_login: null, // the login updates a detached copy that is never saved (§13 item 5)
         },
         exp: Math.floor((now + ttlMs) / 1000),
         iat,

@@ -7,7 +7,7 @@
  * All flows run at once (a flow lasts up to ~16 s of recorded time), so the file takes about as long
  * as the longest flow; each test awaits its flow's result.
  *
- * `CONFORMANCE_REPORT=/tmp/conf.txt npx vitest run test/node/sim/conformance.test.ts` writes the
+ * `CONFORMANCE_REPORT=out/conformance.txt npx vitest run test/node/sim/conformance.test.ts` writes the
  * full report (every sequence diff, every shape difference with both shapes) to that file.
  */
 import { writeFileSync } from 'node:fs';

@@ -9,7 +9,7 @@
  * noisy, so nothing here asserts that something happened *fast*.
  */
 import { describe, expect, it } from 'vitest';
-import { pyStrip } from '../../../src/sim/pyjson.js';
+import { pythonStrip } from '../../../src/schema/text.js';
 import type { Simulator } from '../../../src/sim/types.js';
 import { INIT_BURST } from '../../helpers/sequences.js';
 import { connect, connectRefused, HandshakeError, jwtParts, login, refreshToken, uploadFile, type Ev, type SimClient } from '../../helpers/sim-client.js';
@@ -133,7 +133,7 @@ const hex = (code: number) => `U+${code.toString(16).padStart(4, '0')}`;
 
 // ---------------------------------------------------------------------------------------------
 
-describe('pyStrip is Python str.strip() (§13 item 13)', () => {
+describe('pythonStrip is Python str.strip() (§13 item 13)', () => {
   it('the table differs from JavaScript trim() where it matters (a sanity check of the test itself)', () => {
     expect('\x1c\x1d\x1e\x1f\x85'.trim()).toBe('\x1c\x1d\x1e\x1f\x85');
     expect('\ufeff'.trim()).toBe('');
@@ -141,24 +141,24 @@ describe('pyStrip is Python str.strip() (§13 item 13)', () => {
 
   it.each(PY_WHITESPACE.map((code) => [hex(code), code] as const))('strips %s at both ends, keeps it inside', (_name, code) => {
     const c = String.fromCharCode(code);
-    expect(pyStrip(c)).toBe('');
-    expect(pyStrip(`${c}${c}`)).toBe('');
-    expect(pyStrip(`${c}x${c}`)).toBe('x');
-    expect(pyStrip(`x${c}y`)).toBe(`x${c}y`);
+    expect(pythonStrip(c)).toBe('');
+    expect(pythonStrip(`${c}${c}`)).toBe('');
+    expect(pythonStrip(`${c}x${c}`)).toBe('x');
+    expect(pythonStrip(`x${c}y`)).toBe(`x${c}y`);
   });
 
   it.each(PY_NOT_WHITESPACE.map((code) => [hex(code), code] as const))('keeps %s', (_name, code) => {
     const c = String.fromCharCode(code);
-    expect(pyStrip(c)).toBe(c);
-    expect(pyStrip(` ${c}\t`)).toBe(c);
-    expect(pyStrip(`${c}x${c}`)).toBe(`${c}x${c}`);
+    expect(pythonStrip(c)).toBe(c);
+    expect(pythonStrip(` ${c}\t`)).toBe(c);
+    expect(pythonStrip(`${c}x${c}`)).toBe(`${c}x${c}`);
   });
 
   it('strips a long mixed run of every white space character at both ends', () => {
     const all = PY_WHITESPACE.map((code) => String.fromCharCode(code)).join('');
-    expect(pyStrip(`${all}a \u3000b${all}`)).toBe('a \u3000b');
-    expect(pyStrip(all + all)).toBe('');
-    expect(pyStrip('')).toBe('');
+    expect(pythonStrip(`${all}a \u3000b${all}`)).toBe('a \u3000b');
+    expect(pythonStrip(all + all)).toBe('');
+    expect(pythonStrip('')).toBe('');
   });
 });
 
