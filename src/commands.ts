@@ -1,27 +1,26 @@
 /**
- * The session and agent commands: each sends one request through the client's guarded `send` and
- * resolves with the server's reply, or rejects with a `ClientError` (the server's `error`, a lost
- * connection, or no reply within the timeout). The server answers strictly in order (PROTOCOL.md
- * §1.5 rule 1), so the first matching reply after the request is the answer to it.
+ * The session and agent commands: each hands one request to the outbox and resolves with the
+ * server's reply, or rejects with a `ClientError` (the server's `error`, a lost connection, or no
+ * reply within the outbox's `replyTimeout`). The server answers strictly in order (PROTOCOL.md §1.5
+ * rule 1), so the first matching reply after the request is the answer to it.
  */
-import type { Observable, Subscription } from 'rxjs';
 import { ClientError } from './errors.js';
 import type { AgentCatalogEntry, AgentConfiguration } from './schema/agent.js';
 import type { ClientEvent } from './schema/client.js';
 import type { ServerEvent } from './schema/server/index.js';
 import type { ChatSession, ChatSessionQueryResponse } from './schema/session.js';
 
+/** What a reply matcher says of a server event: the answer, a refusal, or nothing (not the reply). */
+export type ReplyVerdict = { readonly answer: true } | { readonly error: ClientError } | undefined;
+
 export interface CommandDependencies {
-  /** The client's `send` (validation, outbound policy, pre-emption guard). */
+  /** The client's `send` (validation, then the outbox's policy). */
   send(event: ClientEvent): Promise<void>;
-  readonly events$: Observable<ServerEvent>;
-  /** Emits when the connection is lost (`network`) or ends or the client is disposed (`closed`). */
-  readonly lost$: Observable<ClientError>;
+  /** Hands a request to the outbox; `match` judges the server's events until it settles. Resolves once answered. */
+  ask(event: ClientEvent, match: (reply: ServerEvent) => ReplyVerdict): Promise<void>;
   currentSession(): ChatSession | null;
   forgetSession(sessionId: string): void;
   renameListedSession(sessionId: string, name: string): void;
-  /** How long to wait for a reply once the request was sent. */
-  readonly timeoutMs: number;
 }
 
 /**
@@ -30,39 +29,16 @@ export interface CommandDependencies {
  * (most of the server's errors carry `source: null`, §4).
  */
 function request<T>(deps: CommandDependencies, event: ClientEvent, pick: (reply: ServerEvent) => T | undefined, fail?: (reply: ServerEvent) => boolean): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const subscriptions: Subscription[] = [];
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let sent = false;
-    const finish = (error: ClientError | null, value?: T) => {
-      for (const subscription of subscriptions) subscription.unsubscribe();
-      if (timer) clearTimeout(timer);
-      if (error) reject(error);
-      else resolve(value as T);
-    };
-    // listen before sending: the reply may come back before the send promise settles
-    subscriptions.push(
-      deps.events$.subscribe((reply) => {
-        if (reply.type === 'error' && (reply.source === event.type || fail?.(reply))) {
-          finish(new ClientError('server_error', reply.message, { cause: reply }));
-          return;
-        }
-        const value = pick(reply);
-        if (value !== undefined) finish(null, value);
-      }),
-      // a lost connection dooms a request already sent (no replay); one still held goes out later
-      deps.lost$.subscribe((error) => {
-        if (sent || error.reason === 'closed') finish(error);
-      }),
-    );
-    deps.send(event).then(
-      () => {
-        sent = true;
-        timer = setTimeout(() => finish(new ClientError('timeout', `No reply to ${event.type} within ${deps.timeoutMs} ms`)), deps.timeoutMs);
-      },
-      (error: unknown) => finish(error instanceof ClientError ? error : new ClientError('protocol', String(error), { cause: error })),
-    );
-  });
+  let value: T | undefined;
+  return deps
+    .ask(event, (reply) => {
+      if (reply.type === 'error' && (reply.source === event.type || fail?.(reply))) return { error: new ClientError('server_error', reply.message, { cause: reply }) };
+      const found = pick(reply);
+      if (found === undefined) return undefined;
+      value = found;
+      return { answer: true };
+    })
+    .then(() => value as T);
 }
 
 const errorFrom = (source: string) => (reply: ServerEvent) => reply.type === 'error' && reply.source === source;

@@ -22,6 +22,11 @@ export const clientMachine = createMachine({
           "id": "conversation",
           "systemId": "conversation",
           "src": "conversation"
+        },
+        {
+          "id": "outbox",
+          "systemId": "outbox",
+          "src": "outbox"
         }
       ],
       "on": {
@@ -43,8 +48,44 @@ export const clientMachine = createMachine({
         "token.expired": {
           "actions": "forwardToAuth"
         },
+        "command.send": {
+          "actions": "forwardToOutbox"
+        },
+        "command.text": {
+          "actions": "forwardToOutbox"
+        },
+        "command.cancel": {
+          "actions": "forwardToOutbox"
+        },
+        "command.answered": {
+          "actions": "forwardToOutbox"
+        },
+        "command.failed": {
+          "actions": "forwardToOutbox"
+        },
+        "link.connecting": {
+          "actions": "forwardLink"
+        },
+        "link.ready": {
+          "actions": "forwardLink"
+        },
+        "link.lost": {
+          "actions": "forwardLink"
+        },
+        "link.ended": {
+          "actions": "forwardLink"
+        },
+        "server.activity": {
+          "actions": "forwardToOutbox"
+        },
+        "interaction.started": {
+          "actions": "forwardToOutbox"
+        },
+        "interaction.ended": {
+          "actions": "forwardToOutbox"
+        },
         "server": {
-          "actions": "forwardToConversation"
+          "actions": "forwardServerEvent"
         },
         "stream.kind": {
           "actions": "forwardToConversation"
@@ -52,10 +93,23 @@ export const clientMachine = createMachine({
         "text.requested": {
           "actions": "forwardToConversation"
         },
-        "connection.lost": {
+        "text.unanswered": {
           "actions": "forwardToConversation"
         },
-        "dispose": "disposed"
+        "cancel.confirmed": {
+          "actions": "forwardToConversation"
+        },
+        "dispose": ".disposing"
+      },
+      "initial": "active",
+      "states": {
+        "active": {},
+        "disposing": {
+          "description": "The outbox settles every command still waiting (`closed`) before the children stop.",
+          "on": {
+            "outbox.drained": "#client.disposed"
+          }
+        }
       }
     },
     "disposed": {

@@ -18,6 +18,12 @@ export const connectionMachine = createMachine({
     "attempt": {
       "description": "One socket: opening, initializing, then ready; the heartbeat runs once it is open.",
       "type": "parallel",
+      "entry": {
+        "type": "tellLink",
+        "params": {
+          "link": "connecting"
+        }
+      },
       "invoke": {
         "id": "socket",
         "src": "socket"
@@ -62,7 +68,7 @@ export const connectionMachine = createMachine({
                   }
                 },
                 "initializing": {
-                  "description": "Waiting for the initialization burst, or the short reconnect form.",
+                  "description": "Waiting for the first frame: the full initialization burst, or the short reconnect form.",
                   "on": {
                     "server.event": [
                       {
@@ -72,7 +78,23 @@ export const connectionMachine = createMachine({
                       },
                       {
                         "guard": "isChatSessionChanged",
-                        "target": "#connection.attempt.phase.resuming",
+                        "target": "#connection.attempt.phase.ready",
+                        "actions": "assignServerIds"
+                      },
+                      {
+                        "target": "burst",
+                        "actions": "assignServerIds"
+                      }
+                    ]
+                  }
+                },
+                "burst": {
+                  "description": "The full burst (§7.1): ready at its `user_turn_start`.",
+                  "on": {
+                    "server.event": [
+                      {
+                        "guard": "isUserTurnStart",
+                        "target": "#connection.attempt.phase.ready",
                         "actions": "assignServerIds"
                       },
                       {
@@ -83,22 +105,16 @@ export const connectionMachine = createMachine({
                 }
               }
             },
-            "resuming": {
-              "description": "The short form arrived: the server is alive; waiting for the turn (an answer may still be streaming).",
-              "on": {
-                "server.event": [
-                  {
-                    "guard": "isUserTurnStart",
-                    "target": "ready"
-                  },
-                  {
-                    "actions": "assignServerIds"
-                  }
-                ]
-              }
-            },
             "ready": {
-              "entry": "clearError",
+              "entry": [
+                "clearError",
+                {
+                  "type": "tellLink",
+                  "params": {
+                    "link": "ready"
+                  }
+                }
+              ],
               "after": {
                 "stableAfter": {
                   "actions": "markStable"
@@ -157,7 +173,15 @@ export const connectionMachine = createMachine({
     },
     "retrying": {
       "description": "Waiting before the next attempt (backoff with jitter).",
-      "entry": "planRetry",
+      "entry": [
+        "planRetry",
+        {
+          "type": "tellLink",
+          "params": {
+            "link": "lost"
+          }
+        }
+      ],
       "always": {
         "target": "failed"
       },
@@ -171,6 +195,12 @@ export const connectionMachine = createMachine({
     },
     "failed": {
       "description": "Gave up (maxAttempts, autoReconnect off, or no valid token); `connect` tries again.",
+      "entry": {
+        "type": "tellLink",
+        "params": {
+          "link": "failed"
+        }
+      },
       "on": {
         "connect": {
           "target": "attempt",
@@ -180,6 +210,12 @@ export const connectionMachine = createMachine({
     },
     "closed": {
       "description": "Disconnected on purpose; `connect` starts again.",
+      "entry": {
+        "type": "tellLink",
+        "params": {
+          "link": "closed"
+        }
+      },
       "on": {
         "connect": {
           "target": "attempt",

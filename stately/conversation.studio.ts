@@ -9,17 +9,132 @@ export const conversationMachine = createMachine({
     "systemId": "turn",
     "src": "turn"
   },
+  "always": {
+    "guard": "activityChanged",
+    "actions": "reportActivity"
+  },
   "on": {
-    "server": {},
-    "text.requested": {},
-    "stream.kind": {},
-    "connection.lost": {},
+    "server": {
+      "actions": "routeServerEvent"
+    },
+    "text.requested": {
+      "actions": "spawnRequested"
+    },
+    "text.unanswered": {
+      "actions": {
+        "type": "tellTopLevel",
+        "params": {
+          "event": {
+            "type": "abandon"
+          }
+        }
+      }
+    },
+    "cancel.confirmed": {
+      "actions": {
+        "type": "tellTopLevel",
+        "params": {
+          "event": {
+            "type": "server.cancelled"
+          }
+        }
+      }
+    },
+    "stream.kind": {
+      "actions": "forwardStreamKind"
+    },
+    "turn.changed": {
+      "actions": "assignTurn"
+    },
+    "link.ended": {
+      "target": ".online",
+      "actions": [
+        {
+          "type": "tellAll",
+          "params": {
+            "event": {
+              "type": "interrupted",
+              "reason": "the connection was lost"
+            }
+          }
+        },
+        "forgetTurn"
+      ]
+    },
     "xstate.done.actor.*": {
       "actions": [
-        null,
-        null,
-        null
+        "tellEnded",
+        "emitEnded",
+        "forgetInteraction",
+        "stopInteraction"
       ]
+    }
+  },
+  "initial": "online",
+  "states": {
+    "online": {
+      "description": "Connected, or never lost a socket with an answer in flight.",
+      "on": {
+        "link.lost": [
+          {
+            "guard": "hasLive",
+            "target": "away",
+            "actions": {
+              "type": "tellAll",
+              "params": {
+                "event": {
+                  "type": "suspend"
+                }
+              }
+            }
+          },
+          {
+            "actions": "forgetTurn"
+          }
+        ]
+      }
+    },
+    "away": {
+      "description": "A socket was lost while an answer ran: it is suspended (and the turn stays the agent's) until the next socket says whether it runs on.",
+      "on": {
+        "server": [
+          {
+            "guard": "isShortForm",
+            "target": "online",
+            "actions": [
+              {
+                "type": "tellAll",
+                "params": {
+                  "event": {
+                    "type": "resume"
+                  }
+                }
+              },
+              "routeServerEvent"
+            ]
+          },
+          {
+            "guard": "isFullBurst",
+            "target": "online",
+            "actions": [
+              {
+                "type": "tellAll",
+                "params": {
+                  "event": {
+                    "type": "interrupted",
+                    "reason": "the server restarted; the answer was lost"
+                  }
+                }
+              },
+              "forgetTurn",
+              "routeServerEvent"
+            ]
+          },
+          {
+            "actions": "routeServerEvent"
+          }
+        ]
+      }
     }
   }
 });

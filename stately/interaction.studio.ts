@@ -42,23 +42,23 @@ export const interactionMachine = createMachine({
   },
   "states": {
     "requested": {
-      "description": "Sent (or announced), waiting for `interaction {started:true}`.",
+      "description": "Sent (or announced), waiting for `interaction {started:true}`; the outbox gives up after its replyTimeout.",
       "on": {
         "server.interactionStarted": {
           "target": "streaming",
           "actions": "assignId"
-        }
-      },
-      "after": {
-        "replyTimeout": {
+        },
+        "abandon": {
           "target": "failed",
           "actions": "assignNoReply"
-        }
+        },
+        "suspend": "suspended"
       }
     },
     "streaming": {
       "initial": "waiting",
       "on": {
+        "suspend": "suspended",
         "stream.kind": [
           {
             "guard": {
@@ -98,6 +98,43 @@ export const interactionMachine = createMachine({
         "thought": {},
         "toolSelection": {},
         "toolCall": {}
+      }
+    },
+    "suspended": {
+      "description": "The socket was lost; the server may still run the answer. Waiting for the next socket.",
+      "after": {
+        "resumeTimeout": {
+          "target": "interrupted",
+          "actions": "assignLostReason"
+        }
+      },
+      "on": {
+        "resume": "resuming"
+      }
+    },
+    "resuming": {
+      "description": "A new socket (short form): the next answer event continues the run; `user_turn_start` first means it ended while away.",
+      "on": {
+        "suspend": "suspended",
+        "server.interactionStarted": {
+          "target": "streaming",
+          "actions": "assignId"
+        },
+        "stream.kind": "streaming",
+        "server.userTurnStart": [
+          {
+            "guard": "wasCancelled",
+            "target": "cancelled"
+          },
+          {
+            "guard": "hadStarted",
+            "target": "done"
+          },
+          {
+            "target": "interrupted",
+            "actions": "assignEndedAway"
+          }
+        ]
       }
     },
     "done": {

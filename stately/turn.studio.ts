@@ -11,6 +11,12 @@ export const turnMachine = createMachine({
   "states": {
     "unknown": {
       "description": "Not connected, or reconnected and the server has not said whose turn it is.",
+      "entry": {
+        "type": "tellTurn",
+        "params": {
+          "turn": "unknown"
+        }
+      },
       "on": {
         "server.userTurnStart": "user",
         "server.userTurnEnd": "agent"
@@ -18,12 +24,24 @@ export const turnMachine = createMachine({
     },
     "user": {
       "description": "The server is ready for input (`user_turn_start`).",
+      "entry": {
+        "type": "tellTurn",
+        "params": {
+          "turn": "user"
+        }
+      },
       "on": {
         "server.userTurnEnd": "agent"
       }
     },
     "agent": {
       "description": "An interaction runs (`user_turn_end`); input now would pre-empt it on the server.",
+      "entry": {
+        "type": "tellTurn",
+        "params": {
+          "turn": "agent"
+        }
+      },
       "on": {
         "server.userTurnStart": "user"
       }

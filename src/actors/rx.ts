@@ -12,8 +12,12 @@ import type { AgentCatalogEntry } from '../schema/agent.js';
 import type { ServerEvent } from '../schema/server/index.js';
 import type { ChatSession, ChatSessionIndexEntry } from '../schema/session.js';
 import { CONVERSATION_EVENT_TYPES } from '../machines/conversation.machine.js';
+import { CATALOG_LISTS } from '../machines/outbox.logic.js';
 import { createTranscript, type TranscriptMessage } from '../transcript.logic.js';
 import type { FrameSink } from './socket.actor.js';
+
+/** The server events the root hears: the conversation's, and the catalogue lists (the outbox asks again for those missing). */
+const CONTROL_PLANE_TYPES: ReadonlySet<string> = new Set([...CONVERSATION_EVENT_TYPES, ...Object.keys(CATALOG_LISTS)]);
 
 /** What the data plane tells the control plane: conversation events, and edges of the streaming kind. */
 export interface ControlHooks {
@@ -106,13 +110,13 @@ export interface TrafficStats {
 
 const EMPTY_CATALOG: Catalog = Object.freeze({ agents: [], avatars: [], voices: [], tools: [] });
 
-/** The catalogue's lists: the event that carries each (in a field named as in {@link Catalog}) and the request that asks for it. */
+/** The field of {@link Catalog} each catalogue list fills (the outbox knows the requests, outbox.logic.ts). */
 const LISTS = {
-  agent_list: { key: 'agents', request: 'get_agents' },
-  avatar_list: { key: 'avatars', request: 'get_avatars' },
-  voice_list: { key: 'voices', request: 'get_voices' },
-  tool_catalog: { key: 'tools', request: 'get_tool_catalog' },
-} as const satisfies Record<string, { key: keyof Catalog; request: string }>;
+  agent_list: 'agents',
+  avatar_list: 'avatars',
+  voice_list: 'voices',
+  tool_catalog: 'tools',
+} as const satisfies Record<keyof typeof CATALOG_LISTS, keyof Catalog>;
 
 /** The data plane of one client. */
 export function createDataPlane(now: () => number, control?: ControlHooks) {
@@ -157,8 +161,6 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
   const disposed = new BehaviorSubject<boolean>(false);
   const sessions = new BehaviorSubject<readonly ChatSessionIndexEntry[]>([]);
   const currentSession = new BehaviorSubject<ChatSession | null>(null);
-  /** Which catalogue lists the server has sent at least once (a short reconnect sends none). */
-  const listed = new Set<string>();
   const stats: TrafficStats = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0, roundTripTime: null, pingSentAt: null };
 
   const fold = (event: ServerEvent): void => {
@@ -170,8 +172,7 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
       case 'avatar_list':
       case 'voice_list':
       case 'tool_catalog': {
-        const { key } = LISTS[event.type];
-        listed.add(event.type);
+        const key = LISTS[event.type];
         catalog.next({ ...catalog.value, [key]: (event as unknown as Catalog)[key] });
         break;
       }
@@ -229,7 +230,7 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
         if (folding) applyToTranscript(event);
         else if (type === 'chat_session_changed') backlog.splice(0, backlog.length, event);
         else backlog.push(event);
-        if (control && CONVERSATION_EVENT_TYPES.has(type)) control.conversationEvent(event);
+        if (control && CONTROL_PLANE_TYPES.has(type)) control.conversationEvent(event);
       }
       events.next(event);
     },
@@ -296,10 +297,6 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
     },
 
     catalog$: catalog.pipe(distinctUntilChanged()),
-    /** The list requests whose answer never came (to send once ready). */
-    missingLists(): (typeof LISTS)[keyof typeof LISTS]['request'][] {
-      return (Object.keys(LISTS) as (keyof typeof LISTS)[]).filter((type) => !listed.has(type)).map((type) => LISTS[type].request);
-    },
     /** `true` once the client is disposed (emitted, then completed). */
     disposed$: disposed.asObservable(),
     /** Completes every stream (dispose), after telling `disposed$`. */

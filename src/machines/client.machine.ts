@@ -1,27 +1,51 @@
 /**
- * The root: runs `auth`, `connection` and `conversation` as children (system ids of the same
- * names, so the inspector names every actor) and routes the client's commands to them.
+ * The root: runs `auth`, `connection`, `conversation` and `outbox` as children (system ids of the
+ * same names, so the inspector names every actor) and routes between them and the app-facing layer:
+ *
+ * - the app's commands (`command.*`) go to the outbox, which decides when each goes out;
+ * - the outbox's frames (`outbound`) go to the connection; its notices about texts and cancels to
+ *   the conversation;
+ * - the connection's link changes go to the outbox and the conversation;
+ * - the conversation's activity and interaction ends go to the outbox;
+ * - server events (from the data plane) go to the conversation and the outbox.
  */
-import { sendTo, setup } from 'xstate';
+import { enqueueActions, sendTo, setup } from 'xstate';
 import { authMachine, type AuthInput } from './auth.machine.js';
 import { connectionMachine, type ConnectionInput } from './connection.machine.js';
 import { conversationMachine, type ConversationEvent, type ConversationInput } from './conversation.machine.js';
+import { outboxMachine, type OutboxEvent, type OutboxInput } from './outbox.machine.js';
 
 export interface ClientMachineInput {
   readonly auth: AuthInput;
   readonly connection: ConnectionInput;
   readonly conversation?: ConversationInput;
+  readonly outbox: OutboxInput;
 }
+
+/** The app-facing layer's commands for the outbox. */
+type Command = Extract<OutboxEvent, { type: `command.${string}` }>;
 
 export type ClientMachineEvent =
   | { type: 'connect' }
   | { type: 'disconnect' }
-  | { type: 'outbound'; data: string }
   | { type: 'login' }
   | { type: 'logout' }
   | { type: 'token.expired' }
   | { type: 'dispose' }
-  | ConversationEvent;
+  /** From the outbox: every command is settled (after `dispose`). */
+  | { type: 'outbox.drained' }
+  | Command
+  /** From the outbox: a frame to send. */
+  | { type: 'outbound'; data: string }
+  /** From the connection. */
+  | { type: 'link.connecting' }
+  | { type: 'link.ready' }
+  | { type: 'link.lost' }
+  | { type: 'link.ended'; reason: string; message: string }
+  /** From the conversation. */
+  | Extract<OutboxEvent, { type: 'server.activity' | 'interaction.started' | 'interaction.ended' }>
+  /** The data plane's events and the outbox's notices for the conversation. */
+  | Exclude<ConversationEvent, { type: 'link.lost' | 'link.ended' | 'turn.changed' | `xstate.done.actor.${string}` }>;
 
 export const clientMachine = setup({
   types: {
@@ -29,11 +53,22 @@ export const clientMachine = setup({
     context: {} as ClientMachineInput,
     events: {} as ClientMachineEvent,
   },
-  actors: { auth: authMachine, connection: connectionMachine, conversation: conversationMachine },
+  actors: { auth: authMachine, connection: connectionMachine, conversation: conversationMachine, outbox: outboxMachine },
   actions: {
     forwardToConnection: sendTo('connection', ({ event }) => event as Extract<ClientMachineEvent, { type: 'connect' | 'disconnect' | 'outbound' }>),
     forwardToAuth: sendTo('auth', ({ event }) => event as Extract<ClientMachineEvent, { type: 'login' | 'logout' | 'token.expired' }>),
     forwardToConversation: sendTo('conversation', ({ event }) => event as ConversationEvent),
+    forwardToOutbox: sendTo('outbox', ({ event }) => event as OutboxEvent),
+    /** A server event: the conversation first (turns and interactions), then the outbox (cancels, lists, the session). */
+    forwardServerEvent: enqueueActions(({ event, enqueue }) => {
+      if (event.type !== 'server') return;
+      enqueue.sendTo('conversation', event);
+      enqueue.sendTo('outbox', event);
+    }),
+    forwardLink: enqueueActions(({ event, enqueue }) => {
+      enqueue.sendTo('outbox', event as OutboxEvent);
+      if (event.type === 'link.lost' || event.type === 'link.ended') enqueue.sendTo('conversation', { type: event.type });
+    }),
   },
 }).createMachine({
   id: 'client',
@@ -45,6 +80,7 @@ export const clientMachine = setup({
         { id: 'auth', systemId: 'auth', src: 'auth', input: ({ context }) => context.auth },
         { id: 'connection', systemId: 'connection', src: 'connection', input: ({ context }) => context.connection },
         { id: 'conversation', systemId: 'conversation', src: 'conversation', input: ({ context }) => context.conversation ?? {} },
+        { id: 'outbox', systemId: 'outbox', src: 'outbox', input: ({ context }) => context.outbox },
       ],
       on: {
         connect: { actions: 'forwardToConnection' },
@@ -53,11 +89,33 @@ export const clientMachine = setup({
         login: { actions: 'forwardToAuth' },
         logout: { actions: 'forwardToAuth' },
         'token.expired': { actions: 'forwardToAuth' },
-        server: { actions: 'forwardToConversation' },
+        'command.send': { actions: 'forwardToOutbox' },
+        'command.text': { actions: 'forwardToOutbox' },
+        'command.cancel': { actions: 'forwardToOutbox' },
+        'command.answered': { actions: 'forwardToOutbox' },
+        'command.failed': { actions: 'forwardToOutbox' },
+        'link.connecting': { actions: 'forwardLink' },
+        'link.ready': { actions: 'forwardLink' },
+        'link.lost': { actions: 'forwardLink' },
+        'link.ended': { actions: 'forwardLink' },
+        'server.activity': { actions: 'forwardToOutbox' },
+        'interaction.started': { actions: 'forwardToOutbox' },
+        'interaction.ended': { actions: 'forwardToOutbox' },
+        server: { actions: 'forwardServerEvent' },
         'stream.kind': { actions: 'forwardToConversation' },
         'text.requested': { actions: 'forwardToConversation' },
-        'connection.lost': { actions: 'forwardToConversation' },
-        dispose: 'disposed',
+        'text.unanswered': { actions: 'forwardToConversation' },
+        'cancel.confirmed': { actions: 'forwardToConversation' },
+        dispose: '.disposing',
+      },
+      initial: 'active',
+      states: {
+        active: {},
+        disposing: {
+          description: 'The outbox settles every command still waiting (`closed`) before the children stop.',
+          entry: sendTo('outbox', { type: 'dispose' }),
+          on: { 'outbox.drained': '#client.disposed' },
+        },
       },
     },
     disposed: { type: 'final', description: 'Every child stopped; the client is done.' },

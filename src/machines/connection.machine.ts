@@ -1,13 +1,16 @@
 /**
  * The connection: one socket at a time, from `connect` to `ready`, and back to it after any loss.
  *
- * `ready` means the server sent `user_turn_start` after the full initialization burst or after the
- * short reconnect form (PROTOCOL.md §7.1, §7.2), never "some list events seen". After the short form
- * (`chat_session_changed`) the server is known to be alive, so the connect timeout stops there: an
- * answer that was streaming when the socket dropped may keep `user_turn_start` back for a while.
+ * `ready` means the server sent `user_turn_start` at the end of the full initialization burst
+ * (PROTOCOL.md §7.1), never "some list events seen"; or that the next socket of a known UI session
+ * opened with the short form, `chat_session_changed` (§7.2): the server is alive and holds the
+ * session, and an answer that was streaming when the socket dropped goes on (the turn stays the
+ * agent's until its `user_turn_start`, so nothing pre-empts it).
  * Every timer is an `after` delay. The socket is an invoked actor, so leaving a state closes it.
+ * The parent hears `link.connecting`, `link.ready`, `link.lost` and `link.ended` (the root routes
+ * them to the outbox and the conversation).
  */
-import { assign, not, sendTo, setup, type CallbackActorLogic } from 'xstate';
+import { assign, enqueueActions, not, sendTo, setup, type CallbackActorLogic } from 'xstate';
 import type { ServerEvent } from '../schema/server/index.js';
 import type { SocketCommand, SocketEvent, SocketInput } from '../actors/socket.actor.js';
 import { reconnectDelay, type ReconnectionPolicy } from './connection.logic.js';
@@ -117,6 +120,17 @@ export const connectionMachine = setup({
       return { attempt, seed, nextDelay: reconnectDelay(attempt, context.settings.reconnection, () => value) };
     }),
     startFirstAttempt: assign({ attempt: 0, nextDelay: null }),
+    /** Tells the parent (the root), if there is one, how the link stands. */
+    tellLink: enqueueActions(({ context, self, enqueue }, params: { link: 'connecting' | 'ready' | 'lost' | 'failed' | 'closed' }) => {
+      if (!self._parent) return;
+      if (params.link === 'failed') {
+        enqueue.sendTo(self._parent, { type: 'link.ended', reason: context.lastError?.reason ?? 'network', message: context.lastError?.message ?? 'The connection failed' });
+      } else if (params.link === 'closed') {
+        enqueue.sendTo(self._parent, { type: 'link.ended', reason: 'closed', message: 'The connection was closed' });
+      } else {
+        enqueue.sendTo(self._parent, { type: `link.${params.link}` });
+      }
+    }),
   },
 }).createMachine({
   id: 'connection',
@@ -147,6 +161,7 @@ export const connectionMachine = setup({
     attempt: {
       description: 'One socket: opening, initializing, then ready; the heartbeat runs once it is open.',
       type: 'parallel',
+      entry: { type: 'tellLink', params: { link: 'connecting' } },
       invoke: {
         id: 'socket',
         src: 'socket',
@@ -176,25 +191,25 @@ export const connectionMachine = setup({
               states: {
                 opening: { on: { 'socket.opened': 'initializing' } },
                 initializing: {
-                  description: 'Waiting for the initialization burst, or the short reconnect form.',
+                  description: 'Waiting for the first frame: the full initialization burst, or the short reconnect form.',
                   on: {
                     'server.event': [
                       { guard: 'isUserTurnStart', target: '#connection.attempt.phase.ready', actions: 'assignServerIds' },
-                      { guard: 'isChatSessionChanged', target: '#connection.attempt.phase.resuming', actions: 'assignServerIds' },
-                      { actions: 'assignServerIds' },
+                      { guard: 'isChatSessionChanged', target: '#connection.attempt.phase.ready', actions: 'assignServerIds' },
+                      { target: 'burst', actions: 'assignServerIds' },
                     ],
+                  },
+                },
+                burst: {
+                  description: 'The full burst (§7.1): ready at its `user_turn_start`.',
+                  on: {
+                    'server.event': [{ guard: 'isUserTurnStart', target: '#connection.attempt.phase.ready', actions: 'assignServerIds' }, { actions: 'assignServerIds' }],
                   },
                 },
               },
             },
-            resuming: {
-              description: 'The short form arrived: the server is alive; waiting for the turn (an answer may still be streaming).',
-              on: {
-                'server.event': [{ guard: 'isUserTurnStart', target: 'ready' }, { actions: 'assignServerIds' }],
-              },
-            },
             ready: {
-              entry: 'clearError',
+              entry: ['clearError', { type: 'tellLink', params: { link: 'ready' } }],
               after: { stableAfter: { actions: 'markStable' } },
               on: { 'server.event': { actions: 'assignServerIds' } },
             },
@@ -222,17 +237,19 @@ export const connectionMachine = setup({
     },
     retrying: {
       description: 'Waiting before the next attempt (backoff with jitter).',
-      entry: 'planRetry',
+      entry: ['planRetry', { type: 'tellLink', params: { link: 'lost' } }],
       always: { guard: not('mayRetry'), target: 'failed' },
       after: { reconnectDelay: 'attempt' },
       on: { connect: 'attempt', disconnect: 'closed' },
     },
     failed: {
       description: 'Gave up (maxAttempts, autoReconnect off, or no valid token); `connect` tries again.',
+      entry: { type: 'tellLink', params: { link: 'failed' } },
       on: { connect: { target: 'attempt', actions: 'startFirstAttempt' } },
     },
     closed: {
       description: 'Disconnected on purpose; `connect` starts again.',
+      entry: { type: 'tellLink', params: { link: 'closed' } },
       on: { connect: { target: 'attempt', actions: 'startFirstAttempt' } },
     },
   },

@@ -1,8 +1,15 @@
 /**
  * One interaction (one agent run) of one session id: requested → streaming → done, cancelled,
  * failed or interrupted. It ends exactly once, on whichever comes first of `interaction
- * {started:false}`, `user_turn_start`, a cancel, a failure or a connection loss: the server often
- * skips the first (PROTOCOL.md §5.2, §7.3, §7.4; protocol-notes.md item 4), so every path must end it.
+ * {started:false}`, `user_turn_start`, a cancel, a failure, the outbox giving up on a request the
+ * server never started, or the connection ending: the server often skips the first (PROTOCOL.md
+ * §5.2, §7.3, §7.4; protocol-notes.md item 4), so every path must end it.
+ *
+ * A lost socket does not end it: the server keeps a running answer going and streams the rest to
+ * the next socket of the same UI session (§1.9, §7.2, §13 item 1). The interaction is `suspended`
+ * until the next socket's first frame: the short reconnect form resumes it (`resuming`: the next
+ * answer event continues it, an immediate `user_turn_start` says it ended while we were away); the
+ * full burst (a restarted server) or the connection ending interrupts it; so does `resumeTimeout`.
  *
  * A sub-session's interaction is its own actor (keyed by its session id). Text deltas are the data
  * plane: the streaming sub-states change only when the kind of output changes (the transcript
@@ -15,14 +22,14 @@ export interface InteractionInput {
   readonly sessionId: string;
   /** True when the client sent the text (a top-level interaction it asked for). */
   readonly requested: boolean;
-  /** How long to wait for the run to start before giving up (`replyTimeout`). @default {@link DEFAULT_REPLY_TIMEOUT_MS} */
+  /** How long a suspended run waits for the next socket (`resumeTimeout`). @default {@link DEFAULT_REPLY_TIMEOUT_MS} */
   readonly replyTimeoutMs?: number;
 }
 
-/** How long a requested interaction waits for `interaction {started:true}` by default. */
+/** How long a suspended interaction waits for a new socket by default. */
 export const DEFAULT_REPLY_TIMEOUT_MS = 30_000;
 
-/** The `reason` of an interaction that ended because the server never started it. */
+/** The `reason` of an interaction the outbox abandoned because the server never started it. */
 export const NO_REPLY_REASON = 'no reply: the server did not start an interaction in time (the text may have been lost)';
 
 export type InteractionOutcome = 'done' | 'cancelled' | 'failed' | 'interrupted';
@@ -50,8 +57,14 @@ export type InteractionEvent =
   | { type: 'server.cancelled' }
   /** A stream failure notice or a runtime error ended the run. */
   | { type: 'server.failed'; reason: string }
-  /** The connection dropped: the run's end events are lost with it. */
-  | { type: 'interrupted'; reason: string };
+  /** The connection ended (or the server restarted): the run's end events are lost with it. */
+  | { type: 'interrupted'; reason: string }
+  /** The outbox gave up waiting for the run to start (replyTimeout). */
+  | { type: 'abandon' }
+  /** The socket was lost; the server may still be running the answer. */
+  | { type: 'suspend' }
+  /** A new socket of the same UI session opened with the short form: the answer may go on. */
+  | { type: 'resume' };
 
 export interface InteractionContext {
   readonly outcome: InteractionOutcome | null;
@@ -73,12 +86,6 @@ export const interactionMachine = setup({
     events: {} as InteractionEvent,
     output: {} as InteractionOutput,
   },
-  guards: {
-    wasCancelled: ({ context }) => context.cancelRequested,
-    isKind: ({ event }, params: { kind: 'text' | 'thought' | 'toolSelection' | 'toolCall' }) => event.type === 'stream.kind' && event.kind === params.kind,
-    isThisInteraction: ({ context, event }) =>
-      event.type === 'server.interactionEnded' && (context.interactionId === null || context.interactionId === event.id),
-  },
   actions: {
     assignId: assign(({ event }) => (event.type === 'server.interactionStarted' ? { interactionId: event.id } : {})),
     assignCompletion: assign(({ context, event }) =>
@@ -95,10 +102,21 @@ export const interactionMachine = setup({
     assignReason: assign(({ event }) => ('reason' in event ? { reason: event.reason } : {})),
     settle: assign((_, params: { outcome: InteractionOutcome }) => ({ outcome: params.outcome })),
     assignNoReply: assign({ reason: NO_REPLY_REASON }),
+    assignLostReason: assign({ reason: 'the connection was lost and no new socket came in time' }),
+    assignEndedAway: assign(({ context }) => ({
+      reason: context.interactionId === null ? 'the connection was lost before the answer started; the session history shows whether the server got the text' : null,
+    })),
+  },
+  guards: {
+    wasCancelled: ({ context }) => context.cancelRequested,
+    hadStarted: ({ context }) => context.interactionId !== null,
+    isKind: ({ event }, params: { kind: 'text' | 'thought' | 'toolSelection' | 'toolCall' }) => event.type === 'stream.kind' && event.kind === params.kind,
+    isThisInteraction: ({ context, event }) =>
+      event.type === 'server.interactionEnded' && (context.interactionId === null || context.interactionId === event.id),
   },
   delays: {
-    /** A requested run that never starts (a lost frame, a text the server ignores) must not wait forever. */
-    replyTimeout: ({ context }) => context.replyTimeoutMs,
+    /** A suspended run whose socket never comes back must not wait forever. */
+    resumeTimeout: ({ context }) => context.replyTimeoutMs,
   },
 }).createMachine({
   id: 'interaction',
@@ -128,13 +146,17 @@ export const interactionMachine = setup({
   },
   states: {
     requested: {
-      description: 'Sent (or announced), waiting for `interaction {started:true}`.',
-      on: { 'server.interactionStarted': { target: 'streaming', actions: 'assignId' } },
-      after: { replyTimeout: { target: 'failed', actions: 'assignNoReply' } },
+      description: 'Sent (or announced), waiting for `interaction {started:true}`; the outbox gives up after its replyTimeout.',
+      on: {
+        'server.interactionStarted': { target: 'streaming', actions: 'assignId' },
+        abandon: { target: 'failed', actions: 'assignNoReply' },
+        suspend: 'suspended',
+      },
     },
     streaming: {
       initial: 'waiting',
       on: {
+        suspend: 'suspended',
         'stream.kind': [
           { guard: { type: 'isKind', params: { kind: 'text' } }, target: '.text' },
           { guard: { type: 'isKind', params: { kind: 'thought' } }, target: '.thought' },
@@ -148,6 +170,24 @@ export const interactionMachine = setup({
         thought: {},
         toolSelection: {},
         toolCall: {},
+      },
+    },
+    suspended: {
+      description: 'The socket was lost; the server may still run the answer. Waiting for the next socket.',
+      after: { resumeTimeout: { target: 'interrupted', actions: 'assignLostReason' } },
+      on: { resume: 'resuming' },
+    },
+    resuming: {
+      description: 'A new socket (short form): the next answer event continues the run; `user_turn_start` first means it ended while away.',
+      on: {
+        suspend: 'suspended',
+        'server.interactionStarted': { target: 'streaming', actions: 'assignId' },
+        'stream.kind': 'streaming',
+        'server.userTurnStart': [
+          { guard: 'wasCancelled', target: 'cancelled' },
+          { guard: 'hadStarted', target: 'done' },
+          { target: 'interrupted', actions: 'assignEndedAway' },
+        ],
       },
     },
     done: { type: 'final', entry: { type: 'settle', params: { outcome: 'done' } } },

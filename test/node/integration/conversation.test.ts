@@ -552,7 +552,7 @@ describe.each(PROFILES)('conversation (profile %s)', (profile) => {
     expect(result).toMatchObject({ outcome: 'done' });
   });
 
-  it('a dropped connection mid-answer: sendText resolves interrupted, turn$ passes through unknown, the client reconnects', async () => {
+  it('a dropped connection mid-answer (issue 10, defect 3): the answer survives the reconnect, sendText resolves with its real end, the question stays on messages$', async () => {
     const sim = await startSim({ profile, deltaMs: 2 });
     const { h, seen } = await connected(sim, 'firehose');
     const sent = settlement(h.client.sendText('stream 400'));
@@ -560,17 +560,38 @@ describe.each(PROFILES)('conversation (profile %s)', (profile) => {
     const from = h.timeline.length;
 
     expect(sim.control.dropSocket()).toBe(1);
-    const result = await withTimeout(sent.promise, 2000, 'sendText to resolve after the drop');
+    await h.waitUntil(() => h.timeline.slice(from).some((e) => e.kind === 'state' && e.state !== 'ready'), 2000, 'connection$ to leave ready');
+    // the server runs the answer on: nothing settles, the turn stays the agent's, the interaction is suspended
+    expect(sent.state.settled, 'sendText settled at the drop').toBe(false);
+    expect(seen.turns.at(-1)).toBe('agent');
+    expect(seen.interactions.at(-1)?.state).toBe('suspended');
 
-    expect(result.outcome).toBe('interrupted');
-    expect((result as { reason: string | null }).reason).toMatch(/connection/);
-    expect(seen.turns.slice(0, 3)).toEqual(['user', 'agent', 'unknown']);
+    // ready at the short form, while the answer still streams (no user_turn_start yet)
     await h.waitForState('ready', 5000, from);
     expect(h.spy.sockets.length).toBeGreaterThanOrEqual(2);
-    await h.waitUntil(() => seen.turns.at(-1) === 'user', 3000, 'the turn back to the user');
+    const result = await withTimeout(sent.promise, 5000, 'sendText to resolve with the end of the answer');
+    expect(result).toMatchObject({ outcome: 'done', stopReason: 'stop', rawStopReason: 'end_turn' });
+    expect(seen.turns).not.toContain('unknown');
+    expect(seen.turns.at(-1)).toBe('user');
+    const kinds = seen.messages().map((m) => m.kind);
+    expect(kinds.filter((k) => k === 'user')).toHaveLength(1);
+    expect(seen.messages().find((m) => m.kind === 'user')?.text).toBe('stream 400');
+    expect(kinds).toContain('assistant');
     await h.roundTrip(2000);
     const next = await withTimeout(h.client.sendText('stream 5'), 3000, 'a sendText after the reconnect');
     expect(next).toMatchObject({ outcome: 'done', stopReason: 'stop' });
+  });
+
+  it('a server restart mid-answer (issue 10, defect 3): the answer is lost, sendText resolves interrupted once the full burst says so', async () => {
+    const sim = await startSim({ profile, deltaMs: 2 });
+    const { h, seen } = await connected(sim, 'firehose', { reconnection: { initialDelay: 50, maxDelay: 200 } });
+    const sent = settlement(h.client.sendText('stream 400'));
+    await h.waitUntil(() => seen.streamed() >= 30, 3000, '30 deltas on streaming$');
+    sim.control.restart();
+    const result = await withTimeout(sent.promise, 5000, 'sendText to resolve after the restart');
+    expect(result.outcome).toBe('interrupted');
+    expect((result as { reason: string | null }).reason).toMatch(/server restarted/);
+    expect(h.client.actor.system.get('conversation')!.getSnapshot().context.live).toEqual([]);
   });
 
   it('back to back, each frame in its own packet: sendText resolves once the turn is back, and the next sendText gets its own answer', async () => {

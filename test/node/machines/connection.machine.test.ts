@@ -61,7 +61,7 @@ describe('connection machine', () => {
     }
     expect(h.phase()).not.toBe('"ready"');
     h.server({ type: 'chat_session_changed', chat_session: { session_id: 'admin-c-d' } } as ServerEvent);
-    expect(h.phase()).toBe('"resuming"');
+    expect(h.phase()).toBe('{"starting":"burst"}'); // inside the full burst, chat_session_changed is not the short form
     h.server({ type: 'user_turn_start' });
     expect(h.phase()).toBe('"ready"');
     expect(h.actor.getSnapshot().context).toMatchObject({ uiSessionId: 'UI-admin-a-b', chatSessionId: 'admin-c-d' });
@@ -78,13 +78,14 @@ describe('connection machine', () => {
     expect(h.sockets[0]!.stopped).toBe(true);
   });
 
-  it('stops the connect timeout once the short reconnect form proves the server alive', () => {
+  it('is ready at once on the short reconnect form (an answer still streaming keeps user_turn_start back)', () => {
     const h = harness();
     h.actor.send({ type: 'connect' });
     h.last().emit({ type: 'socket.opened' });
     h.server({ type: 'chat_session_changed', chat_session: { session_id: 'admin-c-d' } } as ServerEvent);
-    h.clock.increment(25_000); // an answer still streaming keeps user_turn_start back
-    expect(h.phase()).toBe('"resuming"');
+    expect(h.phase()).toBe('"ready"');
+    h.clock.increment(25_000); // no connect timeout, and the heartbeat's pings were answered by nobody yet: still one attempt
+    expect(h.sockets).toHaveLength(1);
   });
 
   it('reuses the ui_session_id it was given on the next attempt', () => {

@@ -75,12 +75,37 @@ describe('conversation machine', () => {
     expect(ended[0]!.reason).toMatch(/^Error in agent_runtime\.chat/);
   });
 
-  it('marks every live interaction interrupted on connection loss, and the turn unknown', async () => {
+  it('marks every live interaction interrupted when the connection ends, and the turn unknown', async () => {
     const events = await record('default', 'Hi');
     const cut = events.findIndex((e) => e.type === 'text_delta');
     const { actor, ended } = feed(events.slice(0, cut));
-    actor.send({ type: 'connection.lost' });
+    actor.send({ type: 'link.ended' });
     expect(ended).toEqual([expect.objectContaining({ outcome: 'interrupted', reason: 'the connection was lost' })]);
+    expect(actor.getSnapshot().children.turn?.getSnapshot().value).toBe('unknown');
+  });
+
+  it('suspends a live interaction when the socket is lost (the turn stays the agent\'s), and the short form resumes it to its real end', async () => {
+    const events = await record('default', 'Hi');
+    const cut = events.findIndex((e) => e.type === 'text_delta');
+    const { actor, ended } = feed(events.slice(0, cut));
+    actor.send({ type: 'link.lost' });
+    expect(ended).toEqual([]);
+    expect(actor.getSnapshot().value).toBe('away');
+    expect(actor.getSnapshot().children.turn?.getSnapshot().value).toBe('agent');
+    const changed = events.find((e) => e.type === 'chat_session_changed')!;
+    actor.send({ type: 'server', event: changed });
+    for (const event of events.slice(cut)) if (CONVERSATION_EVENT_TYPES.has(event.type)) actor.send({ type: 'server', event });
+    expect(ended).toEqual([expect.objectContaining({ outcome: 'done', stopReason: 'stop' })]);
+    expect(actor.getSnapshot().children.turn?.getSnapshot().value).toBe('user');
+  });
+
+  it('interrupts a suspended interaction when the next socket opens with the full burst (the server restarted)', async () => {
+    const events = await record('default', 'Hi');
+    const cut = events.findIndex((e) => e.type === 'text_delta');
+    const { actor, ended } = feed(events.slice(0, cut));
+    actor.send({ type: 'link.lost' });
+    actor.send({ type: 'server', event: events.find((e) => e.type === 'ui_session_id_changed')! });
+    expect(ended).toEqual([expect.objectContaining({ outcome: 'interrupted', reason: 'the server restarted; the answer was lost' })]);
     expect(actor.getSnapshot().children.turn?.getSnapshot().value).toBe('unknown');
   });
 

@@ -115,37 +115,55 @@ describe('interaction machine', () => {
   });
 });
 
-describe('interaction reply deadline (issue 10, defect 2)', () => {
-  const start = (replyTimeoutMs: number) => {
+describe('interaction suspension and abandon (issue 10, defects 2 and 3)', () => {
+  const start = (replyTimeoutMs?: number) => {
     const clock = new SimulatedClock();
-    const actor = createActor(interactionMachine, { input: { sessionId: 's', requested: true, replyTimeoutMs }, clock }).start();
+    const actor = createActor(interactionMachine, { input: { sessionId: 's', requested: true, ...(replyTimeoutMs === undefined ? {} : { replyTimeoutMs }) }, clock }).start();
     return { clock, actor };
   };
 
-  it('a requested run the server never starts ends failed with the no-reply reason once replyTimeout passes, not before', () => {
+  it('a requested run the outbox abandons ends failed with the no-reply reason; it has no timer of its own', () => {
     const { clock, actor } = start(10_000);
-    clock.increment(9_999);
+    clock.increment(60_000);
     expect(actor.getSnapshot().status).toBe('active');
-    clock.increment(1);
-    expect(actor.getSnapshot().status).toBe('done');
+    actor.send({ type: 'abandon' });
     expect(actor.getSnapshot().output).toMatchObject({ outcome: 'failed', reason: NO_REPLY_REASON, interactionId: null });
   });
 
-  it('a run that started is not timed out however long it streams', () => {
+  it('a suspended run is not ended by the lost socket; a resume followed by its end events ends it done', () => {
     const { clock, actor } = start(10_000);
     actor.send(started);
-    clock.increment(60_000);
-    expect(actor.getSnapshot().status).toBe('active');
+    actor.send({ type: 'suspend' });
+    clock.increment(9_999);
+    expect(actor.getSnapshot().value).toBe('suspended');
+    actor.send({ type: 'resume' });
+    actor.send({ type: 'stream.kind', kind: 'text' });
     actor.send(ended);
     expect(actor.getSnapshot().output).toMatchObject({ outcome: 'done', reason: null });
   });
 
-  it('defaults to DEFAULT_REPLY_TIMEOUT_MS', () => {
-    const clock = new SimulatedClock();
-    const actor = createActor(interactionMachine, { input: { sessionId: 's', requested: true }, clock }).start();
+  it("a resumed run whose user_turn_start comes first ended while away: done if it had started, interrupted if it had not", () => {
+    const a = start();
+    a.actor.send(started);
+    a.actor.send({ type: 'suspend' });
+    a.actor.send({ type: 'resume' });
+    a.actor.send({ type: 'server.userTurnStart' });
+    expect(a.actor.getSnapshot().output).toMatchObject({ outcome: 'done' });
+    const b = start();
+    b.actor.send({ type: 'suspend' });
+    b.actor.send({ type: 'resume' });
+    b.actor.send({ type: 'server.userTurnStart' });
+    expect(b.actor.getSnapshot().output).toMatchObject({ outcome: 'interrupted' });
+    expect(b.actor.getSnapshot().output?.reason).toMatch(/before the answer started/);
+  });
+
+  it('a suspended run whose socket never comes back ends interrupted after resumeTimeout (DEFAULT_REPLY_TIMEOUT_MS by default), not before', () => {
+    const { clock, actor } = start();
+    actor.send(started);
+    actor.send({ type: 'suspend' });
     clock.increment(DEFAULT_REPLY_TIMEOUT_MS - 1);
     expect(actor.getSnapshot().status).toBe('active');
     clock.increment(1);
-    expect(actor.getSnapshot().status).toBe('done');
+    expect(actor.getSnapshot().output).toMatchObject({ outcome: 'interrupted' });
   });
 });

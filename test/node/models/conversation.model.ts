@@ -6,11 +6,13 @@
  * the outcome `sendText` resolves with — not their internals.
  *
  * It has no `invoke` and no `after` (model-based testing needs pure transitions), and its context
- * is one boolean, so the graph is finite and tiny: `getShortestPaths` visits 10 states.
+ * is one boolean, so the graph is finite and tiny: `getShortestPaths` visits 12 states.
  *
  * Events are what the test can do: send text (optionally interrupting), cancel, let the answer run
- * to its end, send to an agent that fails, drop the socket on the simulator, and let the client
- * reconnect.
+ * to its end, send to an agent that fails, drop the socket on the simulator, restart the simulator,
+ * and let the client reconnect. A socket dropped mid-answer suspends the answer: the server runs it
+ * on, and after the reconnect (the short form) it streams on to its real end (§1.9, §7.2, §13 item 1);
+ * a restart forgets it, so its `sendText` resolves `interrupted`.
  */
 import { assign, setup, type SnapshotFrom } from 'xstate';
 
@@ -27,6 +29,8 @@ export type ModelEvent =
   | { type: 'ANSWER_FAILS' }
   /** The simulator kills the socket (no close frame), as a network loss would. */
   | { type: 'DROP_CONNECTION' }
+  /** The simulator restarts (every UI session forgotten); the client reconnects to the full burst. */
+  | { type: 'SERVER_RESTARTS' }
   /** Wait until the client has reconnected on its own. */
   | { type: 'RECONNECTED' };
 
@@ -37,6 +41,7 @@ export const MODEL_EVENTS: readonly ModelEvent[] = [
   { type: 'ANSWER_FINISHES' },
   { type: 'ANSWER_FAILS' },
   { type: 'DROP_CONNECTION' },
+  { type: 'SERVER_RESTARTS' },
   { type: 'RECONNECTED' },
 ];
 
@@ -73,7 +78,8 @@ export const conversationModel = setup({
         SEND_TEXT_INTERRUPT: { target: 'answering', reenter: true, actions: 'replacing' },
         CANCEL: { target: 'cancelling', actions: 'fresh' },
         ANSWER_FINISHES: { target: 'ended.done', actions: 'fresh' },
-        DROP_CONNECTION: { target: 'reconnecting.interrupted', actions: 'fresh' },
+        DROP_CONNECTION: { target: 'reconnecting.suspended' },
+        SERVER_RESTARTS: { target: 'reconnecting.interrupted', actions: 'fresh' },
       },
     },
     cancelling: {
@@ -91,12 +97,14 @@ export const conversationModel = setup({
       },
     },
     reconnecting: {
-      description: 'The socket is gone: connection$ not ready, turn$ unknown, interaction$ null.',
+      description: 'The socket is gone: connection$ not ready.',
       initial: 'idle',
       states: {
-        /** Lost while nothing was in flight. */
+        /** Lost while nothing was in flight: turn$ unknown, interaction$ null. */
         idle: { on: { RECONNECTED: '#conversation.idle' } },
-        /** Lost mid-answer: that sendText resolved interrupted. */
+        /** Lost mid-answer: the answer is suspended (turn$ stays agent, interaction$ suspended, sendText pending). */
+        suspended: { on: { RECONNECTED: '#conversation.answering' } },
+        /** The server restarted mid-answer: that sendText resolved interrupted. */
         interrupted: { on: { RECONNECTED: '#conversation.ended.interrupted' } },
       },
     },

@@ -192,8 +192,14 @@ class Driver {
         this.turnsSinceDrop = [];
         expect(this.sim.control.dropSocket(), 'sockets the simulator dropped').toBe(1);
         await this.wait(() => this.connection !== 'ready', 2000, 'connection$ to leave ready');
+        return;
+      }
+      case 'SERVER_RESTARTS': {
+        this.turnsSinceDrop = [];
+        this.sim.control.restart();
+        await this.wait(() => this.connection !== 'ready', 2000, 'connection$ to leave ready');
         if (this.pending) {
-          await this.settle(this.pending, 2000, 'the sendText in flight to resolve after the drop');
+          await this.settle(this.pending, 5000, 'the sendText in flight to resolve after the restart');
           this.pending = null;
         }
         return;
@@ -220,7 +226,8 @@ class Driver {
       if (outcome === 'done') expect(this.last, where).toMatchObject({ stopReason: 'stop', rawStopReason: 'end_turn', reason: null });
       if (outcome === 'cancelled') expect(this.last, where).toMatchObject({ stopReason: 'cancelled' });
       if (outcome === 'failed') expect((this.last as { reason: string | null }).reason, where).toMatch(/^Exception /);
-      if (outcome === 'interrupted') expect((this.last as { reason: string | null }).reason, where).toMatch(/connection/);
+      // (reached by a restart: the server forgot the answer)
+      if (outcome === 'interrupted') expect((this.last as { reason: string | null }).reason, where).toMatch(/server restarted/);
       return;
     }
     if (name === 'answering') {
@@ -239,6 +246,14 @@ class Driver {
       // may not have reached the client yet, so sendText is pending or already cancelled
       expect(this.connection, where).toBe('ready');
       if (this.pending?.settled) expect(this.pending.result?.outcome, where).toBe('cancelled');
+      return;
+    }
+    if (name === 'reconnecting.suspended') {
+      // the server runs the answer on: nothing ends, the turn stays the agent's
+      expect(this.connection, where).not.toBe('ready');
+      expect(this.turn, where).toBe('agent');
+      expect(this.interaction?.state, where).toBe('suspended');
+      expect(this.pending?.settled, `sendText settled while its answer is suspended; ${where}`).toBe(false);
       return;
     }
     if (name.startsWith('reconnecting.')) {
@@ -269,9 +284,10 @@ describe('the conversation model', () => {
       'idle',
       'reconnecting.idle',
       'reconnecting.interrupted',
+      'reconnecting.suspended',
     ]);
-    // one more state: an answer that replaced an interrupted one
-    expect(paths).toHaveLength(10);
+    // two more: an answer that replaced an interrupted one, streaming or suspended
+    expect(paths).toHaveLength(12);
     expect(paths.some((path) => path.steps.some((step) => step.event.type === 'SEND_TEXT_INTERRUPT'))).toBe(true);
     // every edge of the model is replayed, by a shortest path or by an edge path
     const edges = adjacencyMapToArray(getAdjacencyMap(conversationModel, TRAVERSAL));

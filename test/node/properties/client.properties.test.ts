@@ -285,6 +285,7 @@ function makeWorld(setup: Setup, options: Options) {
         pongTimeout: 5_000,
         seed: setup.seed,
       },
+      outbox: { replyTimeoutMs: 30_000 },
     },
   });
   root.start();

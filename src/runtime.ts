@@ -1,0 +1,142 @@
+/**
+ * The runtime: builds one client's parts from resolved options and injectable dependencies — the
+ * token vault, the data plane, the I/O actors (socket, HTTP auth) and the root actor — and starts
+ * it. `createClient` (client.ts) is a projection of a runtime; tests build runtimes with a
+ * `SimulatedClock`, a fixed seed and their own actors.
+ */
+import { createActor, type ActorRefFrom, type AnyActorLogic } from 'xstate';
+import { createAuthActors, type TokenVault } from './actors/auth.actors.js';
+import { createDataPlane, type DataPlane } from './actors/rx.js';
+import { createSocketActor } from './actors/socket.actor.js';
+import { createTokenGetter } from './actors/token.js';
+import { ClientError } from './errors.js';
+import { authMachine } from './machines/auth.machine.js';
+import { clientMachine } from './machines/client.machine.js';
+import { connectionMachine } from './machines/connection.machine.js';
+import type { conversationMachine } from './machines/conversation.machine.js';
+import { replyTimeoutFor } from './machines/outbox.logic.js';
+import type { outboxMachine } from './machines/outbox.machine.js';
+import { resolveOptions, type ClientOptions, type ResolvedClientOptions } from './options.js';
+
+/** xstate's clock: what every `after` delay of every machine waits on. */
+export interface RuntimeClock {
+  setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
+  clearTimeout(id: unknown): void;
+}
+
+/** What a runtime may be given instead of the real thing. */
+export interface RuntimeDependencies {
+  /** The clock of every machine timer (xstate's `SimulatedClock` in tests). @default the real timers */
+  readonly clock?: RuntimeClock;
+  /** Wall-clock time in ms (token expiry, `connectedAt`, the round-trip time). @default Date.now */
+  readonly now?: () => number;
+  /** Seed of the reconnect jitter. @default random */
+  readonly seed?: number;
+  /** Actor slots: a socket actor in place of the WebSocket one. The audio and avatar entries fill their own slots. */
+  readonly actors?: {
+    readonly socket?: AnyActorLogic;
+  };
+}
+
+/** One client's parts, started. */
+export interface Runtime {
+  readonly options: ResolvedClientOptions;
+  readonly now: () => number;
+  readonly vault: TokenVault;
+  readonly data: DataPlane;
+  readonly root: ActorRefFrom<typeof clientMachine>;
+  readonly auth: () => ActorRefFrom<typeof authMachine>;
+  readonly connection: () => ActorRefFrom<typeof connectionMachine>;
+  readonly conversation: () => ActorRefFrom<typeof conversationMachine>;
+  readonly outbox: () => ActorRefFrom<typeof outboxMachine>;
+  /** A currently valid token (uploads, the socket). */
+  readonly getToken: () => Promise<string>;
+  readonly fetch: typeof globalThis.fetch | undefined;
+  /** Resolves once every socket the client opened is fully closed. */
+  readonly allClosed: () => Promise<void>;
+  /** Disposed: the root reached its final state (or was stopped). */
+  isDisposed(): boolean;
+}
+
+/** Builds and starts a runtime. @throws {ClientError} `invalid_options`, naming every bad option. */
+export function createRuntime(options: ClientOptions, deps: RuntimeDependencies = {}): Runtime {
+  const resolved = resolveOptions(options);
+  const now = deps.now ?? (() => Date.now());
+  const fetchImpl = resolved.fetch ?? globalThis.fetch?.bind(globalThis);
+  if (!fetchImpl && resolved.auth.kind === 'credentials') throw new ClientError('invalid_options', 'fetch: no fetch available; pass options.fetch');
+  if (!deps.actors?.socket && !resolved.WebSocket && typeof (globalThis as { WebSocket?: unknown }).WebSocket !== 'function') {
+    throw new ClientError('invalid_options', "WebSocket: this runtime has none (Node 20); pass options.WebSocket, e.g. WebSocket from the 'ws' package");
+  }
+  const vault: TokenVault = { token: null, heygenToken: null, loginUiSessionId: null };
+  // Set right after createActor; nothing below calls it before the actor runs.
+  let root!: ActorRefFrom<typeof clientMachine>;
+  const data = createDataPlane(now, {
+    conversationEvent: (event) => root.send({ type: 'server', event }),
+    streamKind: (sessionId, kind) => root.send({ type: 'stream.kind', sessionId, kind }),
+  });
+  const auth = () => root.system.get('auth') as ActorRefFrom<typeof authMachine>;
+
+  // A token this close to expiry counts as expired. Never more than half the refresh buffer, so a
+  // short-lived token (tests, strict servers) is not "expired" from birth.
+  const skewMs = Math.min(5_000, Math.floor(resolved.auth.refreshBufferMs / 2));
+  const getToken = createTokenGetter({
+    vault,
+    auth,
+    reportExpired: () => root.send({ type: 'token.expired' }),
+    now,
+    skewMs,
+    timeoutMs: resolved.connectionTimeout,
+  });
+  const authActors = createAuthActors({ apiBase: resolved.url, fetch: fetchImpl!, auth: resolved.auth, vault, now, skewMs });
+  const sockets = createSocketActor({ apiBase: resolved.url, getToken, WebSocket: resolved.WebSocket, sink: data.sink, loginUiSessionId: () => vault.loginUiSessionId });
+  const provided = clientMachine.provide({
+    actors: {
+      auth: authMachine.provide({ actors: authActors }),
+      connection: connectionMachine.provide({ actors: { socket: (deps.actors?.socket ?? sockets.logic) as typeof sockets.logic } }),
+    },
+  });
+  const replyTimeoutMs = replyTimeoutFor(resolved.connectionTimeout);
+  root = createActor(provided, {
+    ...(deps.clock ? { clock: deps.clock as never } : {}),
+    ...(resolved.inspect ? { inspect: resolved.inspect as never } : {}),
+    input: {
+      auth: {
+        mode: resolved.auth.kind === 'credentials' ? 'credentials' : resolved.auth.kind === 'token' ? 'token' : 'provider',
+        refreshBufferMs: resolved.auth.refreshBufferMs,
+        retryDelayMs: 5_000,
+      },
+      connection: {
+        reconnection: resolved.reconnection,
+        autoReconnect: resolved.autoReconnect,
+        connectionTimeout: resolved.connectionTimeout,
+        pingInterval: resolved.pingInterval,
+        pongTimeout: resolved.pongTimeout,
+        stableAfter: 5_000,
+        maxMessageSize: resolved.maxMessageSize,
+        agentKey: resolved.agentKey ?? null,
+        chatSessionId: resolved.chatSessionId ?? null,
+        uiSessionId: resolved.uiSessionId ?? null,
+        seed: deps.seed ?? Math.floor(Math.random() * 2 ** 32),
+      },
+      conversation: { replyTimeoutMs },
+      outbox: { replyTimeoutMs },
+    },
+  });
+  root.start();
+  return {
+    options: resolved,
+    now,
+    vault,
+    data,
+    root,
+    auth,
+    connection: () => root.system.get('connection') as ActorRefFrom<typeof connectionMachine>,
+    conversation: () => root.system.get('conversation') as ActorRefFrom<typeof conversationMachine>,
+    outbox: () => root.system.get('outbox') as ActorRefFrom<typeof outboxMachine>,
+    getToken,
+    fetch: fetchImpl,
+    allClosed: () => sockets.allClosed(),
+    isDisposed: () => root.getSnapshot().status !== 'active',
+  };
+}
+
