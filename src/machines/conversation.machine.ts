@@ -7,7 +7,7 @@
  */
 import { assign, emit, enqueueActions, setup, stopChild } from 'xstate';
 import type { ServerEvent } from '../schema/server/index.js';
-import { normalizeStopReason } from '../transcript.logic.js';
+import { normalizeStopReason } from '../schema/stop-reason.js';
 import { DEFAULT_REPLY_TIMEOUT_MS, interactionMachine, type InteractionEvent, type InteractionOutput } from './interaction.machine.js';
 import { turnMachine } from './turn.machine.js';
 
