@@ -27,7 +27,7 @@ export {
   toOpenAIMessage,
   toOpenAIMessages,
   unifiedMessageParamToMessage,
-} from './messages.js';
+} from './data/messages/index.js';
 
 export type {
   ClientStateView,
@@ -59,7 +59,7 @@ export type {
 } from './options.js';
 export type { ReconnectionPolicy } from './machines/connection.logic.js';
 export type { ChatUser, ServerEvent, ClientEvent, ChatSession, VendorMessage, AnthropicMessage, OpenAIMessage } from './protocol.js';
-export type { ContentPart, Message, MessageContent, MessageRole, RuntimeChatSession } from './messages.js';
+export type { ContentPart, Message, MessageContent, MessageRole, RuntimeChatSession } from './data/messages/index.js';
 
 /** The library's version (matches package.json). */
 export const VERSION = '0.1.0';

@@ -19,7 +19,8 @@
  * Every function is total: unknown ids, results without calls, a `complete_thought` without deltas
  * or brackets that do not match degrade to a smaller result, never an exception.
  */
-import { getMessageFormat, toAnthropicMessage } from './messages.js';
+import { toAnthropicMessage } from './data/messages/convert.js';
+import { getMessageFormat } from './data/messages/vendors.js';
 import type { ServerEvent, ServerEventOf } from './schema/server/index.js';
 import type { ChatSession } from './schema/session.js';
 import { redactSecrets } from './schema/redact.js';
