@@ -20,7 +20,7 @@ import { interactionActorId, type conversationMachine } from './machines/convers
 import { NO_REPLY_REASON, type InteractionOutput, type interactionMachine } from './machines/interaction.machine.js';
 import type { turnMachine } from './machines/turn.machine.js';
 import { nonPreemptingClientEventTypes } from './schema/client.js';
-import type { TranscriptMessage } from './transcript.logic.js';
+import type { TranscriptMessage } from './data/transcript/index.js';
 import { resolveOptions, type ClientOptions } from './options.js';
 import type { ChatUser } from './schema/catalog.js';
 import type { ClientEvent } from './schema/client.js';

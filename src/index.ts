@@ -41,7 +41,7 @@ export type {
 } from './client.js';
 export type { InteractionOutcome, InteractionOutput } from './machines/interaction.machine.js';
 export type { NormalizedStopReason } from './schema/stop-reason.js';
-export type { SubSession, TranscriptMessage } from './transcript.logic.js';
+export type { SubSession, TranscriptMessage } from './data/transcript/index.js';
 export type { UploadInput, UploadOptions, UploadProgress } from './actors/upload.js';
 export type { UploadResponse } from './schema/http.js';
 export type { Catalog } from './actors/rx.js';

@@ -12,7 +12,7 @@ import type { AgentCatalogEntry } from '../schema/agent.js';
 import type { ServerEvent } from '../schema/server/index.js';
 import type { ChatSession, ChatSessionIndexEntry } from '../schema/session.js';
 import { CONVERSATION_EVENT_TYPES } from '../machines/conversation.machine.js';
-import { createTranscript, type TranscriptMessage } from '../transcript.logic.js';
+import { createTranscript, type TranscriptMessage } from '../data/transcript/index.js';
 import type { FrameSink } from './socket.actor.js';
 
 /** What the data plane tells the control plane: conversation events, and edges of the streaming kind. */
