@@ -10,24 +10,8 @@
 export { createClient } from './client.js';
 export { ClientError, clientErrorReasons } from './errors.js';
 export { localStorageTokenStorage, memoryTokenStorage } from './actors/storage.js';
-export {
-  getDisplayName,
-  getMessageFormat,
-  getVendorFromModelId,
-  isAnthropicMessage,
-  isOpenAIMessage,
-  isTextBlock,
-  isThinkingBlock,
-  isToolResultBlock,
-  isToolUseBlock,
-  messageToUnifiedMessageParam,
-  runtimeSessionToServerChatSession,
-  serverChatSessionToRuntimeSession,
-  toAnthropicMessage,
-  toOpenAIMessage,
-  toOpenAIMessages,
-  unifiedMessageParamToMessage,
-} from './data/messages/index.js';
+/** The vendor message helpers (conversions, guards, sessions) and their types. */
+export * from './data/messages/index.js';
 
 export type {
   ClientStateView,
@@ -59,7 +43,6 @@ export type {
 } from './options.js';
 export type { ReconnectionPolicy } from './machines/connection.logic.js';
 export type { ChatUser, ServerEvent, ClientEvent, ChatSession, VendorMessage, AnthropicMessage, OpenAIMessage } from './protocol.js';
-export type { ContentPart, Message, MessageContent, MessageRole, RuntimeChatSession } from './data/messages/index.js';
 
 /** The library's version (matches package.json). */
 export const VERSION = '0.1.0';
