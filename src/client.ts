@@ -19,7 +19,7 @@ import type { InteractionOutput, interactionMachine } from './machines/interacti
 import { summarize } from './machines/outbox.logic.js';
 import type { Settled } from './machines/outbox.machine.js';
 import type { turnMachine } from './machines/turn.machine.js';
-import type { TranscriptMessage } from './transcript.logic.js';
+import type { TranscriptMessage } from './data/transcript/index.js';
 import type { ClientOptions } from './options.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import type { ChatUser } from './schema/catalog.js';

@@ -10,24 +10,8 @@
 export { createClient } from './client.js';
 export { ClientError, clientErrorReasons } from './errors.js';
 export { localStorageTokenStorage, memoryTokenStorage } from './actors/storage.js';
-export {
-  getDisplayName,
-  getMessageFormat,
-  getVendorFromModelId,
-  isAnthropicMessage,
-  isOpenAIMessage,
-  isTextBlock,
-  isThinkingBlock,
-  isToolResultBlock,
-  isToolUseBlock,
-  messageToUnifiedMessageParam,
-  runtimeSessionToServerChatSession,
-  serverChatSessionToRuntimeSession,
-  toAnthropicMessage,
-  toOpenAIMessage,
-  toOpenAIMessages,
-  unifiedMessageParamToMessage,
-} from './messages.js';
+/** The vendor message helpers (conversions, guards, sessions) and their types. */
+export * from './data/messages/index.js';
 
 export type {
   ClientStateView,
@@ -40,7 +24,8 @@ export type {
   Turn,
 } from './client.js';
 export type { InteractionOutcome, InteractionOutput } from './machines/interaction.machine.js';
-export type { NormalizedStopReason, SubSession, TranscriptMessage } from './transcript.logic.js';
+export type { NormalizedStopReason } from './schema/stop-reason.js';
+export type { SubSession, TranscriptMessage } from './data/transcript/index.js';
 export type { UploadInput, UploadOptions, UploadProgress } from './actors/upload.js';
 export type { UploadResponse } from './schema/http.js';
 export type { Catalog } from './actors/rx.js';
@@ -58,7 +43,6 @@ export type {
 } from './options.js';
 export type { ReconnectionPolicy } from './machines/connection.logic.js';
 export type { ChatUser, ServerEvent, ClientEvent, ChatSession, VendorMessage, AnthropicMessage, OpenAIMessage } from './protocol.js';
-export type { ContentPart, Message, MessageContent, MessageRole, RuntimeChatSession } from './messages.js';
 
 /** The library's version (matches package.json). */
 export const VERSION = '0.1.0';

@@ -13,7 +13,7 @@ import type { ServerEvent } from '../schema/server/index.js';
 import type { ChatSession, ChatSessionIndexEntry } from '../schema/session.js';
 import { CONVERSATION_EVENT_TYPES } from '../machines/conversation.machine.js';
 import { CATALOG_LISTS } from '../machines/outbox.logic.js';
-import { createTranscript, type TranscriptMessage } from '../transcript.logic.js';
+import { createTranscript, type TranscriptMessage } from '../data/transcript/index.js';
 import type { FrameSink } from './socket.actor.js';
 
 /** The server events the root hears: the conversation's, and the catalogue lists (the outbox asks again for those missing). */

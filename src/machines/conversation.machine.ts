@@ -16,7 +16,7 @@
  */
 import { assign, emit, enqueueActions, setup, stopChild } from 'xstate';
 import type { ServerEvent } from '../schema/server/index.js';
-import { normalizeStopReason } from '../transcript.logic.js';
+import { normalizeStopReason } from '../schema/stop-reason.js';
 import { DEFAULT_REPLY_TIMEOUT_MS, interactionMachine, type InteractionEvent, type InteractionOutput } from './interaction.machine.js';
 import type { ServerActivity } from './outbox.machine.js';
 import { turnMachine, type Turn } from './turn.machine.js';

@@ -16,7 +16,7 @@
  * reports edges, never every delta).
  */
 import { assign, setup } from 'xstate';
-import type { NormalizedStopReason } from '../transcript.logic.js';
+import type { NormalizedStopReason } from '../schema/stop-reason.js';
 
 export interface InteractionInput {
   readonly sessionId: string;

@@ -18,7 +18,7 @@ import {
   unifiedMessageParamToMessage,
   type Message,
   type RuntimeChatSession,
-} from '../../src/messages.js';
+} from '../../src/data/messages/index.js';
 import { decodeServerFrame } from '../../src/schema/codec.js';
 import type { AnthropicContentBlock, AnthropicMessage, VendorMessage } from '../../src/schema/messages.js';
 import type { ChatSession } from '../../src/schema/session.js';

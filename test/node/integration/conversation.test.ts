@@ -17,7 +17,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { InteractionView, RealtimeClient, Turn } from '../../../src/client.js';
 import type { ClientError } from '../../../src/errors.js';
 import type { Simulator, SimulatorProfile } from '../../../src/sim/types.js';
-import type { TranscriptMessage } from '../../../src/transcript.logic.js';
+import type { TranscriptMessage } from '../../../src/data/transcript/index.js';
 import { cleanup, firstMatch, makeClient, rejection, socketSpy, type SocketSpy, startSim, until, withTimeout } from './harness.js';
 
 afterEach(cleanup);

@@ -10,7 +10,7 @@ import { ClientError } from '../../../src/errors.js';
 import { REDACTED_JWT } from '../../../src/schema/redact.js';
 import { isChatCommand, isIgnoredText } from '../../../src/schema/text.js';
 import type { Simulator } from '../../../src/sim/types.js';
-import type { TranscriptMessage } from '../../../src/transcript.logic.js';
+import type { TranscriptMessage } from '../../../src/data/transcript/index.js';
 import { ADMIN, cleanup, firstMatch, makeClient, scriptedClient, scriptedServer, startSim, until, withTimeout } from './harness.js';
 
 afterEach(async () => {

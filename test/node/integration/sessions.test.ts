@@ -18,7 +18,7 @@ import type { ClientOptions } from '../../../src/options.js';
 import type { ServerEvent } from '../../../src/schema/server/index.js';
 import type { ChatSessionIndexEntry } from '../../../src/schema/session.js';
 import type { Simulator } from '../../../src/sim/types.js';
-import type { TranscriptMessage } from '../../../src/transcript.logic.js';
+import type { TranscriptMessage } from '../../../src/data/transcript/index.js';
 import type { UploadProgress } from '../../../src/actors/upload.js';
 import { countingFetch, expectUploadProgress } from '../../helpers/client.js';
 import { cleanup, firstMatch, makeClient, rejection, startSim, withTimeout, type Harness } from './harness.js';

@@ -10,7 +10,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../../src/schema/server/index.js';
-import { createTranscript, type Transcript } from '../../../src/transcript.logic.js';
+import { createTranscript, type Transcript } from '../../../src/data/transcript/index.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeServerFrame } from '../../../src/schema/codec.js';
 import type { ServerEvent } from '../../../src/schema/server/index.js';
-import { createTranscript, type Transcript, type TranscriptMessage } from '../../../src/transcript.logic.js';
+import { createTranscript, type Transcript, type TranscriptMessage } from '../../../src/data/transcript/index.js';
 
 const S = 'admin-top-level';
 const X = 'oneshot-sub-one';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeServerFrame } from '../../../src/schema/codec.js';
-import { createTranscript, type SubSession, type Transcript, type TranscriptMessage } from '../../../src/transcript.logic.js';
+import { createTranscript, type SubSession, type Transcript, type TranscriptMessage } from '../../../src/data/transcript/index.js';
 import type { SimClient } from '../../helpers/sim-client.js';
 import { connectReady, interact, startSim, useSimulators } from '../sim/harness.js';
 

@@ -6,13 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeServerFrame } from '../../../src/schema/codec.js';
 import type { ServerEvent } from '../../../src/schema/server/index.js';
-import {
-  createTranscript,
-  normalizeStopReason,
-  type SubSession,
-  type Transcript,
-  type TranscriptMessage,
-} from '../../../src/transcript.logic.js';
+import { normalizeStopReason } from '../../../src/schema/stop-reason.js';
+import { createTranscript, type SubSession, type Transcript, type TranscriptMessage } from '../../../src/data/transcript/index.js';
 import { fixture, fixtureObject } from '../../helpers/fixtures.js';
 
 const S = 'admin-quiet-harbor';
