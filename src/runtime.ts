@@ -123,6 +123,11 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
     },
   });
   root.start();
+  // an answer that ended without its end events leaves nothing streaming on the data plane
+  const conversation = () => root.system.get('conversation') as ActorRefFrom<typeof conversationMachine>;
+  conversation().on('interaction.ended', ({ output }) => {
+    if (output.outcome === 'interrupted' && output.sessionId === conversation().getSnapshot().context.sessionId) data.interrupted();
+  });
   return {
     options: resolved,
     now,
@@ -131,7 +136,7 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
     root,
     auth,
     connection: () => root.system.get('connection') as ActorRefFrom<typeof connectionMachine>,
-    conversation: () => root.system.get('conversation') as ActorRefFrom<typeof conversationMachine>,
+    conversation,
     outbox: () => root.system.get('outbox') as ActorRefFrom<typeof outboxMachine>,
     getToken,
     fetch: fetchImpl,

@@ -289,6 +289,12 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
     }),
     /** Starts the transcript (interaction$ reads the streaming kind it reports). */
     startTranscript: startFolding,
+    /** The answer in flight ended without its end events (the connection ended, the server restarted): what streamed is committed, marked incomplete. */
+    interrupted(): void {
+      if (!folding || !transcript.interrupt()) return;
+      messages.next(transcript.messages);
+      streaming.next(transcript.streaming);
+    },
     /** A local echo of the user's text, shown before the server confirms it. */
     echoUserText(text: string, fileIds: readonly string[]): void {
       startFolding();

@@ -108,6 +108,7 @@ class TranscriptImpl extends TranscriptStore implements Transcript {
       fileIds: Object.freeze(Array.isArray(fileIds) ? fileIds.filter((f): f is string => typeof f === 'string') : []),
       pending: true,
     };
+    if (this.turnStart === null) this.turnStart = this.top.items.length;
     this.push(this.top, message);
     this.pendingIds.push(id);
     this.topChanged = false;
@@ -119,7 +120,7 @@ class TranscriptImpl extends TranscriptStore implements Transcript {
     this.topChanged = false;
     let changed = false;
     for (const ctx of [...this.streams]) {
-      this.commit(ctx);
+      this.commit(ctx, false); // its end will never come
       changed = true;
     }
     for (const ctx of [this.top, ...this.subs]) {
@@ -286,6 +287,7 @@ class TranscriptImpl extends TranscriptStore implements Transcript {
   private userMessage(ctx: Context, message: unknown): void {
     const text = isRecord(message) ? contentText(message.content, '\n\n') : '';
     if (ctx.top && this.confirmEcho(ctx, text)) return;
+    if (ctx.top && this.turnStart === null) this.turnStart = ctx.items.length;
     this.push(ctx, { ...this.base(ctx), kind: 'user', text, fileIds: Object.freeze([]), pending: false });
   }
 
@@ -323,6 +325,7 @@ class TranscriptImpl extends TranscriptStore implements Transcript {
 
   /** The authoritative end of an interaction (§7.3): everything being built is complete. */
   private userTurnStart(): void {
+    this.turnStart = null;
     for (const ctx of [...this.streams]) this.commit(ctx);
     endOpenSubSessions(this);
     for (const ctx of [this.top, ...this.subs]) {

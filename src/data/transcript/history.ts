@@ -15,6 +15,12 @@ export function resync(t: TranscriptStore, session: ChatSession): void {
   const sessionId = stringOr(session.session_id, '');
   const sameSession = sessionId === t.currentSessionId;
   const previous = t.top;
+  const history = Array.isArray(session.messages) ? session.messages : [];
+  if (sameSession && t.turnStart !== null) {
+    keepTurnInFlight(t, previous, history);
+    return;
+  }
+  t.turnStart = null;
   // Local echoes the server has not confirmed are still on their way: they stay, after the history
   // (also echoes typed before the first session was known).
   const keepPending = sameSession || t.currentSessionId === null;
@@ -31,9 +37,32 @@ export function resync(t: TranscriptStore, session: ChatSession): void {
   t.subs = [];
   t.streams = [];
   t.pendingIds = pending.map((m) => m.id);
-  convertHistory(t, top, Array.isArray(session.messages) ? session.messages : []);
+  convertHistory(t, top, history);
   for (const message of pending) top.items.push(message);
   top.roundStart = top.items.length;
+  t.snapshotStale = true;
+  t.topChanged = true;
+}
+
+/**
+ * A reconnect (or a restart) while a turn is in flight: the history is the server's saved rounds,
+ * without this turn. The messages before the turn are replaced by the history; the turn's own (the
+ * user's message, the answer so far, and the message being built) stay as they are after it, so the
+ * rest of the answer continues them and the round's `history_delta` settles their text.
+ */
+function keepTurnInFlight(t: TranscriptStore, ctx: Context, history: readonly unknown[]): void {
+  const turnStart = t.turnStart!;
+  const head = newContext(true, ctx.sessionId, null, null);
+  convertHistory(t, head, history);
+  const shift = head.items.length - turnStart;
+  const tail = ctx.items.splice(turnStart);
+  ctx.items.splice(0, ctx.items.length, ...head.items, ...tail);
+  const calls = [...ctx.calls].filter(([, index]) => index >= turnStart);
+  ctx.calls.clear();
+  for (const [id, index] of head.calls) ctx.calls.set(id, index);
+  for (const [id, index] of calls) ctx.calls.set(id, index + shift);
+  ctx.roundStart = Math.max(head.items.length, ctx.roundStart + shift);
+  t.turnStart = head.items.length;
   t.snapshotStale = true;
   t.topChanged = true;
 }

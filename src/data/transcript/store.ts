@@ -20,6 +20,12 @@ export class TranscriptStore {
   streams: Context[] = [];
   /** Ids of local echoes not yet confirmed, oldest first. */
   pendingIds: string[] = [];
+  /**
+   * Where the turn in flight starts in the top level's messages (its user message), until
+   * `user_turn_start`. The server saves a round only once it completed, so a reconnect's
+   * `chat_session_changed` lacks this turn (§13 item 1): it is kept after the history.
+   */
+  turnStart: number | null = null;
   private seq = 0;
   private snapshot: readonly TranscriptMessage[] = Object.freeze([]);
   snapshotStale = false;
@@ -80,15 +86,15 @@ export class TranscriptStore {
     this.touch(ctx);
   }
 
-  /** Completes the message being built in `ctx`, appending it to its messages. */
-  commit(ctx: Context): void {
+  /** Completes the message being built in `ctx`, appending it to its messages (`complete: false`: its end never came). */
+  commit(ctx: Context, complete = true): void {
     const stream = ctx.stream;
     if (stream === null) return;
     ctx.stream = null;
     ctx.sinceFlatten = 0;
     const index = this.streams.indexOf(ctx);
     if (index >= 0) this.streams.splice(index, 1);
-    this.push(ctx, { ...stream, text: (' ' + stream.text).slice(1), complete: true });
+    this.push(ctx, { ...stream, text: (' ' + stream.text).slice(1), complete });
   }
 
   /** Publishes a change of `ctx`'s messages: the top level's snapshot, or a new SubSession object up the chain. */

@@ -88,7 +88,7 @@ export interface Transcript {
   apply(event: ServerEvent): TranscriptChange;
   /** A local echo of the user's text (before the server confirms it). Returns its id. */
   addLocalUserMessage(text: string, fileIds?: readonly string[]): string;
-  /** Close whatever streams (connection loss, hard pre-emption): marks the streaming message complete and running tool calls cancelled. */
+  /** Close whatever streams (the answer's end will never come: the connection ended, the server restarted): commits the streaming message marked incomplete (`complete: false`) and running tool calls cancelled. */
   interrupt(): boolean;
   /** The ordered messages of the current chat session (a new array only when changed). */
   readonly messages: readonly TranscriptMessage[];

@@ -246,9 +246,12 @@ export function makeClient(sim: Simulator, overrides: Partial<ClientOptions> = {
 
   const waitForEntry = (predicate: (entry: TimelineEntry) => boolean, ms: number, from: number, what: string) =>
     new Promise<TimelineEntry>((resolve, reject) => {
+      // each entry is looked at once (looking at all of them again per new entry is quadratic: a long
+      // stream then blocks the event loop, and the server slows down through backpressure)
+      let next = from;
       const check = () => {
-        for (let i = from; i < timeline.length; i++) {
-          const entry = timeline[i]!;
+        for (; next < timeline.length; next++) {
+          const entry = timeline[next]!;
           if (predicate(entry)) {
             done();
             resolve(entry);

@@ -13,12 +13,25 @@ afterEach(cleanup);
 const isState = (entry: TimelineEntry, state: string) => entry.kind === 'state' && entry.state === state;
 const isEvent = (entry: TimelineEntry, type: string) => entry.kind === 'event' && entry.event.type === type;
 
-/** Every `ready` in the timeline directly follows a `user_turn_start` event (no other event in between). */
-function expectReadyOnlyAfterUserTurnStart(h: Harness): void {
+/**
+ * Every `ready` in the timeline directly follows (no other event in between) a `user_turn_start`
+ * (the end of the full burst, §7.1), or a `chat_session_changed` that is the new socket's first event
+ * (the short reconnect form, §7.2: the server holds the UI session, an answer may still stream).
+ */
+function expectReadyOnlyWhenTheServerSaysSo(h: Harness): void {
   h.timeline.forEach((entry, index) => {
     if (!isState(entry, 'ready')) return;
-    const lastEvent = h.timeline.slice(0, index).reverse().find((e) => e.kind === 'event');
-    expect(lastEvent && lastEvent.kind === 'event' ? lastEvent.event.type : 'none', `event before ready at #${index}`).toBe('user_turn_start');
+    const before = h.timeline.slice(0, index);
+    const lastEvent = before.reverse().find((e) => e.kind === 'event');
+    const type = lastEvent && lastEvent.kind === 'event' ? lastEvent.event.type : 'none';
+    if (type === 'chat_session_changed') {
+      let opened = index - 1;
+      while (opened >= 0 && !isState(h.timeline[opened]!, 'initializing')) opened--;
+      const events = h.timeline.slice(opened + 1, index).filter((e) => e.kind === 'event' && e.event.type !== 'pong');
+      expect(events, `the short form before ready at #${index}`).toHaveLength(1);
+      return;
+    }
+    expect(type, `event before ready at #${index}`).toBe('user_turn_start');
   });
 }
 
@@ -44,7 +57,7 @@ async function answering(h: Harness, ms: number): Promise<void> {
 }
 
 describe('reconnection', () => {
-  it('a drop during the init burst: the client reconnects by itself and becomes ready (never before user_turn_start)', async () => {
+  it('a drop during the init burst: the client reconnects by itself to the short form and becomes ready (never before the server says so)', async () => {
     const sim = await startSim();
     sim.control.dropAtEvent('agent_list');
     const h = makeClient(sim);
@@ -59,7 +72,7 @@ describe('reconnection', () => {
     const beforeDrop = h.timeline.slice(0, reconnectingAt);
     expect(beforeDrop.some((e) => isState(e, 'ready'))).toBe(false);
     expect(beforeDrop.flatMap((e) => (e.kind === 'event' ? [e.event.type] : []))).toEqual(INIT_BURST.slice(0, 4));
-    expectReadyOnlyAfterUserTurnStart(h);
+    expectReadyOnlyWhenTheServerSaysSo(h);
     // it came back to the UI session the server had named
     const named = h.events().find((e): e is Extract<ServerEvent, { type: 'ui_session_id_changed' }> => e.type === 'ui_session_id_changed')!;
     expect(h.spy.param('ui_session_id')).toBe(named.ui_session_id);
@@ -68,7 +81,7 @@ describe('reconnection', () => {
     await h.roundTrip(2000);
   });
 
-  it('a drop while an answer streams: same ui_session_id, short form, the rest of the answer on the new socket, ready at its user_turn_start', async () => {
+  it('a drop while an answer streams: same ui_session_id, short form (ready at once), the rest of the answer on the new socket, ending with its user_turn_start', async () => {
     const sim = await startSim({ deltaMs: 1 });
     const h = makeClient(sim, { agentKey: 'firehose' });
     await h.connect(3000);
@@ -76,7 +89,7 @@ describe('reconnection', () => {
     expect(uiSessionId).toBeTruthy();
 
     const sentAt = h.timeline.length;
-    await h.client.send({ type: 'text_input', text: 'stream 3000' });
+    await h.client.send({ type: 'text_input', text: 'stream 1000' });
     const deltas = () => h.types(sentAt).filter((type) => type === 'text_delta').length;
     await h.waitUntil(() => deltas() >= 100, 3000, '100 text deltas');
     expect(sim.control.uiSessions()[0]!.interactionRunning).toBe(true);
@@ -84,25 +97,26 @@ describe('reconnection', () => {
     const dropAt = h.timeline.length;
     expect(sim.control.dropSocket()).toBe(1);
     await h.waitForState('ready', 10_000, dropAt);
+    await h.waitUntil(() => h.types(dropAt).includes('user_turn_start'), 10_000, "the answer's user_turn_start on the new socket");
 
     const after = h.timeline.slice(dropAt);
     expect(h.states(dropAt)).toEqual(['reconnecting', 'initializing', 'ready']);
-    // what the new socket delivered, up to ready
+    // what the new socket delivered: ready at its first frame, the short form (§7.2)
     const openedAt = after.findIndex((e) => isState(e, 'initializing'));
     const readyAt = after.findIndex((e) => isState(e, 'ready'));
-    const onNewSocket = after.slice(openedAt + 1, readyAt).flatMap((e) => (e.kind === 'event' ? [e.event] : []));
+    const untilReady = after.slice(openedAt + 1, readyAt).flatMap((e) => (e.kind === 'event' ? [e.event.type] : [])).filter((type) => type !== 'pong');
+    expect(untilReady).toEqual(['chat_session_changed']);
+    const onNewSocket = after.slice(openedAt + 1).flatMap((e) => (e.kind === 'event' ? [e.event] : []));
     const types = onNewSocket.map((e) => e.type).filter((type) => type !== 'pong');
-    expect(types[0]).toBe('chat_session_changed'); // the short form (§7.2)
     expect(types).not.toContain('ui_session_id_changed');
     expect(types).not.toContain('agent_list');
     expect(types[1]).toBe('text_delta'); // no user_turn_start: the answer was still running
     expect(types.filter((type) => type === 'text_delta').length).toBeGreaterThan(10);
-    // ready comes with the interaction's own end
-    expect(types.at(-1)).toBe('user_turn_start');
-    expect(types.indexOf('user_turn_start')).toBe(types.length - 1);
+    // the turn comes back with the interaction's own end
     const interactionEnd = onNewSocket.filter((e) => e.type === 'interaction').at(-1);
     expect(interactionEnd).toMatchObject({ type: 'interaction', started: false });
-    expectReadyOnlyAfterUserTurnStart(h);
+    expect(types.indexOf('user_turn_start')).toBeGreaterThan(types.lastIndexOf('text_delta'));
+    expectReadyOnlyWhenTheServerSaysSo(h);
 
     expect(h.status().uiSessionId).toBe(uiSessionId);
     expect(h.spy.sockets).toHaveLength(2);
@@ -129,7 +143,7 @@ describe('reconnection', () => {
     expect(h.spy.sockets.length).toBeGreaterThanOrEqual(2);
     expect(h.status().uiSessionId).toBe(uiSessionId);
     expect(h.spy.param('ui_session_id')).toBe(uiSessionId);
-    expectReadyOnlyAfterUserTurnStart(h);
+    expectReadyOnlyWhenTheServerSaysSo(h);
   });
 
   it('a server restart: the client reconnects with the same ui_session_id, gets the full burst again, and is ready', async () => {
@@ -151,7 +165,7 @@ describe('reconnection', () => {
     const sessions = sim.control.uiSessions();
     expect(sessions.map((s) => s.uiSessionId)).toEqual([uiSessionId]);
     expect(sessions[0]!.connected).toBe(true);
-    expectReadyOnlyAfterUserTurnStart(h);
+    expectReadyOnlyWhenTheServerSaysSo(h);
     await h.roundTrip(2000);
   });
 });

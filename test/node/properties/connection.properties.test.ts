@@ -62,8 +62,11 @@ function checkAfterCommand(w: World): void {
   }
   if (w.invariants.has('ready') && phase === 'ready') {
     // property 2 (model side): the last phase-changing server event of this socket was user_turn_start
+    // (the full burst), or chat_session_changed as its first event (the short form)
     bump(w, 'ready');
-    expect(h.current()?.lastMove).toBe('user_turn_start');
+    const current = h.current();
+    if (current?.lastMove === 'chat_session_changed') expect(current.firstEvent).toBe('chat_session_changed');
+    else expect(current?.lastMove).toBe('user_turn_start');
   }
 }
 
@@ -290,14 +293,19 @@ const inputArb = (autoReconnect: fc.Arbitrary<boolean>, maxStableAfter = 5_000):
 
 // ------------------------------------------------------------------------------------ transition checks
 
-/** Property 2 at every transition: `ready` is entered only on user_turn_start from the live socket. */
+/**
+ * Property 2 at every transition: `ready` is entered only on user_turn_start from the live socket (the
+ * end of the full burst), or on chat_session_changed as its first event (the short reconnect form).
+ */
 function watchReady(w: World): void {
   const { h } = w;
   h.onTransition((t: Transition) => {
     if (t.to !== 'ready') return;
     bump(w, 'ready.entered');
     const event = t.event as { type: string; event?: { type: string } };
-    if (event.type !== 'server.event' || event.event?.type !== 'user_turn_start') {
+    const shortForm = event.type === 'server.event' && event.event?.type === 'chat_session_changed' && t.from === 'initializing' && t.emitter?.firstEvent === 'chat_session_changed';
+    if (shortForm) bump(w, 'ready.shortForm');
+    if (event.type !== 'server.event' || (event.event?.type !== 'user_turn_start' && !shortForm)) {
       h.violations.push(`entered ready from ${t.from} on ${event.type}${event.event ? `(${event.event.type})` : ''} at ${t.at}`);
     } else if (t.emitter === null || t.emitter !== h.current()) {
       h.violations.push(`entered ready on a user_turn_start that the live socket did not deliver (socket #${t.emitter?.id})`);
@@ -415,9 +423,10 @@ describe('connection machine properties', () => {
     expect(stats['sockets.atRest'] ?? 0).toBeGreaterThan(100);
   });
 
-  it('2. is ready only after user_turn_start from its current socket', () => {
+  it('2. is ready only after user_turn_start from its current socket, or at its first event when that is the short form', () => {
     const stats = property(['ready'], inputArb(fc.boolean()));
     expect(stats['ready.entered'] ?? 0).toBeGreaterThan(20);
+    expect(stats['ready.shortForm'] ?? 0).toBeGreaterThan(5);
   });
 
   it('3. waits a backoff delay within [d(1−j), d(1+j)] ∩ [0, maxDelay], and fails exactly past maxAttempts', () => {

@@ -77,7 +77,7 @@ export class SteppingClock extends SimulatedClock {
 export const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** The connection machine's state flattened to one name. */
-export type Phase = 'idle' | 'opening' | 'initializing' | 'resuming' | 'ready' | 'retrying' | 'failed' | 'closed';
+export type Phase = 'idle' | 'opening' | 'initializing' | 'burst' | 'ready' | 'retrying' | 'failed' | 'closed';
 
 export function phaseOf(snapshot: SnapshotFrom<typeof connectionMachine>): Phase {
   const value = snapshot.value;
@@ -87,7 +87,7 @@ export function phaseOf(snapshot: SnapshotFrom<typeof connectionMachine>): Phase
   return phase.starting as Phase;
 }
 
-export const inAttempt = (phase: Phase) => phase === 'opening' || phase === 'initializing' || phase === 'resuming' || phase === 'ready';
+export const inAttempt = (phase: Phase) => phase === 'opening' || phase === 'initializing' || phase === 'burst' || phase === 'ready';
 
 export const server = {
   uiSessionIdChanged: (id: string): ServerEvent => ({ type: 'ui_session_id_changed', ui_session_id: id }) as ServerEvent,
@@ -107,6 +107,8 @@ export interface FakeSocket {
   opened: boolean;
   /** The last server event this socket delivered that changed the machine's phase (the model of property 2). */
   lastMove: string | null;
+  /** The first server event this socket delivered (the short reconnect form starts with `chat_session_changed`). */
+  firstEvent: string | null;
   emit(event: SocketEvent): void;
 }
 
@@ -158,9 +160,11 @@ export function connectionHarness(input: ConnectionInput) {
       sent: [],
       opened: false,
       lastMove: null,
+      firstEvent: null,
       emit(event) {
         if (fake.stoppedAt !== null) throw new Error(`test bug: socket #${fake.id} emitted after it stopped`);
         if (event.type === 'socket.opened') fake.opened = true;
+        if (event.type === 'server.event' && fake.firstEvent === null) fake.firstEvent = event.event.type;
         const before = phaseOf(actor.getSnapshot());
         emitting = fake;
         try {

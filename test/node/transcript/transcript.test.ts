@@ -488,7 +488,7 @@ describe('interactions, completions and history_delta', () => {
     expect(t.streaming).toBeNull();
     expect(only(t.messages, 'tool_call').map((m) => m.status)).toStrictEqual(['cancelled', 'cancelled', 'cancelled']);
     expect(subSessionsOf(t.messages)[0]).toMatchObject({ ended: true, messages: [{ kind: 'tool_call', status: 'cancelled' }] });
-    expect(t.messages.at(-1)).toMatchObject({ kind: 'assistant', text: 'partial', complete: true });
+    expect(t.messages.at(-1)).toMatchObject({ kind: 'assistant', text: 'partial', complete: false }); // its end never came
     expect(t.interrupt()).toBe(false);
     // A late result still arrives: the call is done after all.
     t.apply(toolCall(false, [['toolu_1', 'ls', '{}']], [['toolu_1', 'ok']]));
@@ -657,24 +657,38 @@ describe('chat_session_changed: resync', () => {
     expect(only(t.messages, 'tool_call')[0]).toMatchObject({ input: { path: '/' }, result: [{ type: 'text', text: 'x' }] });
   });
 
-  it('replaces messages, clears the streaming message and sub-sessions, and keeps unconfirmed local echoes of the same session', () => {
+  it('replaces messages, clears the streaming message and sub-sessions when no turn is in flight', () => {
     const t = ready();
-    const echo = t.addLocalUserMessage('queued while offline');
     applyAll(t, [toolCall(true, [['toolu_d', 'aa_oneshot', '{}']]), started(), text('streaming', SUB)]);
     const change = t.apply(session(S, [{ role: 'user', content: 'old' }]));
     expect(change).toStrictEqual({ messagesChanged: true, streamingChanged: true });
     expect(t.streaming).toBeNull();
-    expect(t.messages).toMatchObject([{ kind: 'user', text: 'old' }, { id: echo, pending: true }]);
+    expect(t.messages).toMatchObject([{ kind: 'user', text: 'old' }]);
     t.apply(text('after resync', SUB));
     expect(t.streaming).toBeNull();
-    t.apply(userMessage('queued while offline'));
-    expect(t.messages).toHaveLength(2);
-    expect(t.messages[1]).toMatchObject({ id: echo, pending: false });
-    // Another session: nothing of the previous one stays.
+    // Another session: nothing of the previous one stays, local echoes included.
     t.addLocalUserMessage('for the old chat');
     t.apply(session('admin-other-chat'));
     expect(t.messages).toStrictEqual([]);
     expect(t.sessionId).toBe('admin-other-chat');
+  });
+
+  it('a resync of the same session while a turn is in flight (a reconnect mid-answer) keeps the turn after the history, and the answer streams on in the same message', () => {
+    const t = ready();
+    const echo = t.addLocalUserMessage('queued while offline');
+    t.apply(userMessage('queued while offline'));
+    applyAll(t, [interaction(true, 'i-1'), text('partial ')]);
+    // the server's history lacks the turn in flight (§13 item 1)
+    t.apply(session(S, [{ role: 'user', content: 'old' }]));
+    expect(t.messages).toMatchObject([{ kind: 'user', text: 'old' }, { id: echo, text: 'queued while offline', pending: false }]);
+    expect(t.streaming).toMatchObject({ kind: 'assistant', text: 'partial ' });
+    t.apply(text('rest'));
+    expect(t.streaming).toMatchObject({ kind: 'assistant', text: 'partial rest' });
+    // an echo the server has not confirmed yet stays too
+    const t2 = ready();
+    const pending = t2.addLocalUserMessage('not yet confirmed');
+    t2.apply(session(S, []));
+    expect(t2.messages).toMatchObject([{ id: pending, pending: true }]);
   });
 });
 
