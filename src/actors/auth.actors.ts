@@ -4,7 +4,7 @@
  */
 import * as v from 'valibot';
 import { fromPromise } from 'xstate';
-import { apiUrl } from '../machines/connection.logic.js';
+import { apiUrl } from '../schema/urls.js';
 import { isTokenValid, tokenExpiry } from '../machines/auth.logic.js';
 import type { AuthActorError, TokenInfo } from '../machines/auth.machine.js';
 import type { ResolvedAuth } from '../options.js';

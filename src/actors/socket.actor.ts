@@ -9,7 +9,7 @@
  */
 import ReconnectingWebSocket from 'partysocket/ws';
 import { fromCallback } from 'xstate';
-import { socketUrl } from '../machines/connection.logic.js';
+import { socketUrl } from '../schema/urls.js';
 import { decodeServerEvent, NotAnEvent, type NonEventFrame } from '../schema/codec.js';
 import type { ServerEvent } from '../schema/server/index.js';
 
