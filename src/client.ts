@@ -6,8 +6,9 @@ import { combineLatest, defer, EMPTY, distinctUntilChanged, filter, map, Observa
 import { createActor, waitFor, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { createAuthActors, type TokenVault } from './actors/auth.actors.js';
 import { createDataPlane, snapshots, type Catalog } from './actors/rx.js';
+import { firstAttempt } from './actors/settle.js';
 import { createSocketActor } from './actors/socket.actor.js';
-import { createTokenGetter } from './actors/token.js';
+import { awaitTokenLogic, createTokenGetter } from './actors/token.js';
 import { createCommands, type SessionCommands } from './commands.js';
 import { uploadFile, uploadFiles, type UploadInput, type UploadOptions } from './actors/upload.js';
 import type { UploadResponse } from './schema/http.js';
@@ -110,7 +111,10 @@ export interface RealtimeClient extends SessionCommands {
   readonly messages$: Observable<readonly TranscriptMessage[]>;
   /** The message being built (a new object at every delta), or null. */
   readonly streaming$: Observable<TranscriptMessage | null>;
-  /** Connects (if not already) and resolves at the next `ready`. */
+  /**
+   * Connects (if not already) and resolves when this attempt is ready; rejects with its real cause
+   * (`network`, `refused`, `auth_required`, `timeout`…) while reconnection goes on in the background.
+   */
   connect(): Promise<void>;
   /** Closes the connection on purpose; resolves once closed. */
   disconnect(): Promise<void>;
@@ -140,7 +144,7 @@ const UNDER_WAY: ReadonlySet<ConnectionState> = new Set(['connecting', 'initiali
 
 function connectionState(snapshot: SnapshotFrom<typeof connectionMachine>): ConnectionState {
   const value = snapshot.value;
-  if (typeof value === 'string') return value === 'retrying' ? 'reconnecting' : (value as ConnectionState);
+  if (typeof value === 'string') return value === 'retrying' || value === 'awaitingToken' ? 'reconnecting' : (value as ConnectionState);
   const phase = value.attempt.phase;
   if (phase === 'ready') return 'ready';
   if (typeof phase === 'object' && phase.starting === 'opening') return snapshot.context.attempt > 0 ? 'reconnecting' : 'connecting';
@@ -229,19 +233,20 @@ export function createClient(options: ClientOptions): RealtimeClient {
     vault,
     auth,
     reportExpired: () => root.send({ type: 'token.expired' }),
+    reportRefused: () => root.send({ type: 'token.refused' }),
     now,
     skewMs,
     timeoutMs: resolved.connectionTimeout,
   });
 
   const authActors = createAuthActors({ apiBase: resolved.url, fetch: fetchImpl!, auth: resolved.auth, vault, now, skewMs });
-  const sockets = createSocketActor({ apiBase: resolved.url, getToken, WebSocket: resolved.WebSocket, sink: data.sink, loginUiSessionId: () => vault.loginUiSessionId });
+  const sockets = createSocketActor({ apiBase: resolved.url, getToken, refuseToken: getToken.refuse, WebSocket: resolved.WebSocket, sink: data.sink, loginUiSessionId: () => vault.loginUiSessionId });
   const socket = sockets.logic;
   // each child machine gets its I/O actors bound to this client's dependencies
   const provided = clientMachine.provide({
     actors: {
       auth: authMachine.provide({ actors: authActors }),
-      connection: connectionMachine.provide({ actors: { socket } }),
+      connection: connectionMachine.provide({ actors: { socket, awaitToken: awaitTokenLogic(getToken) } }),
     },
   });
   const inspect = resolved.inspect;
@@ -627,8 +632,9 @@ export function createClient(options: ClientOptions): RealtimeClient {
 
     connect() {
       if (isDisposed()) return Promise.reject(closedError());
-      if (currentState() !== 'ready') root.send({ type: 'connect' }); // leaves failed/closed/idle at once
-      return ready();
+      if (currentState() === 'ready') return Promise.resolve();
+      root.send({ type: 'connect' }); // leaves failed/closed/idle at once
+      return firstAttempt(connectionSnapshot$); // this attempt's outcome; reconnection goes on
     },
 
     async disconnect() {

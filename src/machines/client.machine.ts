@@ -20,6 +20,8 @@ export type ClientMachineEvent =
   | { type: 'login' }
   | { type: 'logout' }
   | { type: 'token.expired' }
+  /** From the connection machine: the server refused the token at the handshake. */
+  | { type: 'token.refused' }
   | { type: 'dispose' }
   | ConversationEvent;
 
@@ -32,7 +34,7 @@ export const clientMachine = setup({
   actors: { auth: authMachine, connection: connectionMachine, conversation: conversationMachine },
   actions: {
     forwardToConnection: sendTo('connection', ({ event }) => event as Extract<ClientMachineEvent, { type: 'connect' | 'disconnect' | 'outbound' }>),
-    forwardToAuth: sendTo('auth', ({ event }) => event as Extract<ClientMachineEvent, { type: 'login' | 'logout' | 'token.expired' }>),
+    forwardToAuth: sendTo('auth', ({ event }) => event as Extract<ClientMachineEvent, { type: 'login' | 'logout' | 'token.expired' | 'token.refused' }>),
     forwardToConversation: sendTo('conversation', ({ event }) => event as ConversationEvent),
   },
 }).createMachine({
@@ -53,6 +55,7 @@ export const clientMachine = setup({
         login: { actions: 'forwardToAuth' },
         logout: { actions: 'forwardToAuth' },
         'token.expired': { actions: 'forwardToAuth' },
+        'token.refused': { actions: 'forwardToAuth' },
         server: { actions: 'forwardToConversation' },
         'stream.kind': { actions: 'forwardToConversation' },
         'text.requested': { actions: 'forwardToConversation' },

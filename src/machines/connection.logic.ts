@@ -108,3 +108,42 @@ export function classifyClose(code: number): { kind: CloseKind; retry: boolean }
       return { kind: 'other', retry: true };
   }
 }
+
+/**
+ * What a socket that ended before it ever opened says about its handshake (PROTOCOL.md §1.8,
+ * §13 item 12): `refused` when the server answered the upgrade with an HTTP error (a bad, expired or
+ * revoked token, an unknown `agent_key`, a `ui_session_id` of another user: 500; no token: 403),
+ * `network` when no server answered (connection refused, DNS, TLS, a reset), `unknown` when the
+ * runtime gives no cause (browsers report only close 1006 before open).
+ */
+export type HandshakeFailure =
+  | { readonly kind: 'refused'; readonly status: number; readonly message: string }
+  | { readonly kind: 'network'; readonly message: string }
+  | { readonly kind: 'unknown'; readonly message: string };
+
+/** `ws` (Node) reports an upgrade answered with an HTTP error as `Unexpected server response: 500`. */
+const UNEXPECTED_RESPONSE = /Unexpected server response: (\d{3})/;
+
+/**
+ * Classifies a handshake failure from the error text the WebSocket gave before it closed (null or
+ * empty when it gave none). The message is for people; the caller redacts it.
+ *
+ * @example classifyHandshakeFailure('Unexpected server response: 500').kind // 'refused'
+ * @example classifyHandshakeFailure('connect ECONNREFUSED 127.0.0.1:9').kind // 'network'
+ */
+export function classifyHandshakeFailure(cause: string | null | undefined): HandshakeFailure {
+  const text = (cause ?? '').trim();
+  const status = UNEXPECTED_RESPONSE.exec(text);
+  if (status) {
+    const code = Number(status[1]);
+    return {
+      kind: 'refused',
+      status: code,
+      message: `The server refused the connection: the upgrade was answered with HTTP ${code} (${
+        code === 403 ? 'no token' : 'a bad, expired or revoked token, an unknown agent_key or a ui_session_id of another user'
+      })`,
+    };
+  }
+  if (text !== '') return { kind: 'network', message: `Could not connect: ${text}` };
+  return { kind: 'unknown', message: 'The handshake failed (refused or unreachable; the runtime gives no cause)' };
+}

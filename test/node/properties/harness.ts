@@ -77,7 +77,7 @@ export class SteppingClock extends SimulatedClock {
 export const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** The connection machine's state flattened to one name. */
-export type Phase = 'idle' | 'opening' | 'initializing' | 'resuming' | 'ready' | 'retrying' | 'failed' | 'closed';
+export type Phase = 'idle' | 'opening' | 'initializing' | 'resuming' | 'ready' | 'awaitingToken' | 'retrying' | 'failed' | 'closed';
 
 export function phaseOf(snapshot: SnapshotFrom<typeof connectionMachine>): Phase {
   const value = snapshot.value;
