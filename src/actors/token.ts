@@ -43,16 +43,19 @@ export const isRefused = (vault: { readonly refusedToken?: string | null }, toke
 export function createTokenGetter(deps: TokenGetterDependencies): TokenGetter {
   const { vault } = deps;
   const usable = () => vault.token !== null && !isRefused(vault, vault.token) && isTokenValid(vault.token, deps.now(), deps.skewMs);
+  /** Auth is checking the token after a handshake that failed without a cause: wait for its verdict. */
+  const verifying = () => deps.auth().getSnapshot().matches('verifying');
   const getter = async () => {
-    if (usable()) return deps.vault.token!;
+    if (usable() && !verifying()) return deps.vault.token!;
     if (isRefused(vault, vault.token)) (deps.reportRefused ?? deps.reportExpired)();
-    else if (deps.vault.token !== null) deps.reportExpired();
+    else if (deps.vault.token !== null && !usable()) deps.reportExpired();
     const settled = await waitFor(
       deps.auth(),
-      (s) => (s.matches('valid') && usable()) || s.matches('authRequired') || s.matches('loggedOut'),
+      // refreshRetry: the refresh route is unreachable; the token it holds stays in use meanwhile
+      (s) => ((s.matches('valid') || s.matches('refreshRetry')) && usable()) || s.matches('authRequired') || s.matches('loggedOut'),
       deps.timeoutMs === undefined ? {} : { timeout: deps.timeoutMs },
     ).catch(() => undefined);
-    if (settled?.matches('valid') && usable()) return deps.vault.token!;
+    if ((settled?.matches('valid') || settled?.matches('refreshRetry')) && usable()) return deps.vault.token!;
     if (settled) throw new ClientError('auth_required', settled.context.lastError?.message ?? 'No valid token: log in again');
     // no verdict in time: the auth machine is still trying (the login server is unreachable or
     // slow). That is a network problem the connection retries, not a reason to ask for a login.
