@@ -6,11 +6,11 @@
  * the outcome `sendText` resolves with — not their internals.
  *
  * It has no `invoke` and no `after` (model-based testing needs pure transitions), and its context
- * is one boolean, so the graph is finite and tiny: `getShortestPaths` visits 10 states.
+ * is one boolean, so the graph is finite and tiny: `getShortestPaths` visits 11 states.
  *
  * Events are what the test can do: send text (optionally interrupting), cancel, let the answer run
- * to its end, send to an agent that fails, drop the socket on the simulator, and let the client
- * reconnect.
+ * to its end, send to an agent that fails, drop the socket on the simulator (also after the server
+ * revoked every token, so that the reconnect's handshake is refused), and let the client reconnect.
  */
 import { assign, setup, type SnapshotFrom } from 'xstate';
 
@@ -27,6 +27,8 @@ export type ModelEvent =
   | { type: 'ANSWER_FAILS' }
   /** The simulator kills the socket (no close frame), as a network loss would. */
   | { type: 'DROP_CONNECTION' }
+  /** The simulator revokes every token (a rotated secret), then kills the socket: the reconnect is refused (HTTP 500). */
+  | { type: 'REVOKE_AND_DROP' }
   /** Wait until the client has reconnected on its own. */
   | { type: 'RECONNECTED' };
 
@@ -37,6 +39,7 @@ export const MODEL_EVENTS: readonly ModelEvent[] = [
   { type: 'ANSWER_FINISHES' },
   { type: 'ANSWER_FAILS' },
   { type: 'DROP_CONNECTION' },
+  { type: 'REVOKE_AND_DROP' },
   { type: 'RECONNECTED' },
 ];
 
@@ -65,7 +68,7 @@ export const conversationModel = setup({
   states: {
     idle: {
       description: "Connected, the user's turn, no interaction, no sendText pending.",
-      on: userTurn,
+      on: { ...userTurn, REVOKE_AND_DROP: { target: '#conversation.reconnecting.refused' } },
     },
     answering: {
       description: "An answer streams: turn$ agent, interaction$ streaming, sendText pending.",
@@ -98,6 +101,8 @@ export const conversationModel = setup({
         idle: { on: { RECONNECTED: '#conversation.idle' } },
         /** Lost mid-answer: that sendText resolved interrupted. */
         interrupted: { on: { RECONNECTED: '#conversation.ended.interrupted' } },
+        /** Lost, and the token refused at the reconnect: the client logs in again with its credentials. */
+        refused: { on: { RECONNECTED: '#conversation.idle' } },
       },
     },
   },
