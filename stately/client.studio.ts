@@ -43,6 +43,9 @@ export const clientMachine = createMachine({
         "token.expired": {
           "actions": "forwardToAuth"
         },
+        "token.refused": {
+          "actions": "forwardToAuth"
+        },
         "server": {
           "actions": "forwardToConversation"
         },
