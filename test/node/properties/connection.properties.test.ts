@@ -373,6 +373,7 @@ function watchBackoff(w: World): void {
     if (refusal) {
       // the server refused the token: renew it and try again at once, or give up when a renewed one was refused too
       bump(w, 'backoff.refused');
+      if (tie && context.attempt === 0) attempt = 0; // the stable timer fell due with the refusal: either order is right
       if (context.attempt !== attempt) fail(`a refusal changed the attempt count to ${context.attempt} (model: ${attempt})`);
       if (refusals >= 1) {
         if (t.to !== 'failed') fail(`a second refusal led to ${t.to}, not failed`);
