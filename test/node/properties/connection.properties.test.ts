@@ -268,7 +268,7 @@ const commandArbs = (largest: number): fc.Arbitrary<fc.Command<Model, World>>[] 
   fc.constant(new Activity()),
   ...times(2, fc.constantFrom(...CLOSE_CODES).map((code) => new Closed(code))),
   fc.constant(new AuthFailed()),
-  fc.constantFrom<number | null>(500, 403, null).map((status) => new Refused(status)),
+  ...times(3, fc.constantFrom<number | null>(500, 403, null).map((status) => new Refused(status))),
   fc.integer({ min: 0, max: 2 * largest }).map((ms) => new Advance(ms)),
   fc.integer({ min: 0, max: Math.ceil(largest / 5) }).map((ms) => new Advance(ms)),
   fc.integer({ min: 0, max: 50 }).map((ms) => new Advance(ms)),
@@ -460,8 +460,8 @@ describe('connection machine properties', () => {
     expect(stats['backoff.waited'] ?? 0).toBeGreaterThan(60);
     expect(stats['backoff.gaveUp'] ?? 0).toBeGreaterThan(10);
     // a refused token is renewed without a backoff step, and a second refusal gives up
-    expect(stats['backoff.refused'] ?? 0).toBeGreaterThan(20);
-    expect(stats['backoff.refusedAgain'] ?? 0).toBeGreaterThan(0);
+    expect(stats['backoff.refused'] ?? 0).toBeGreaterThan(20); // usually 50–80
+    expect(stats['backoff.refusedAgain'] ?? 0).toBeGreaterThan(2); // usually 8–12
   });
 
   it('4. leaves no socket and no timer after disconnect: a long wait starts nothing and changes nothing', () => {
