@@ -7,6 +7,7 @@
 import { combineLatest, defer, EMPTY, distinctUntilChanged, filter, map, Observable, of, shareReplay, Subscription, switchMap, takeUntil, takeWhile } from 'rxjs';
 import type { ActorRefFrom, SnapshotFrom } from 'xstate';
 import { snapshots, type Catalog } from './actors/rx.js';
+import { firstAttempt } from './actors/settle.js';
 import { createCommands, type ReplyVerdict, type SessionCommands } from './commands.js';
 import { uploadFile, uploadFiles, type UploadInput, type UploadOptions } from './actors/upload.js';
 import type { UploadResponse } from './schema/http.js';
@@ -110,7 +111,10 @@ export interface RealtimeClient extends SessionCommands {
   readonly messages$: Observable<readonly TranscriptMessage[]>;
   /** The message being built (a new object at every delta), or null. */
   readonly streaming$: Observable<TranscriptMessage | null>;
-  /** Connects (if not already) and resolves at the next `ready`. */
+  /**
+   * Connects (if not already) and resolves when this attempt is ready; rejects with its real cause
+   * (`network`, `refused`, `auth_required`, `timeout`…) while reconnection goes on in the background.
+   */
   connect(): Promise<void>;
   /** Closes the connection on purpose; resolves once closed. */
   disconnect(): Promise<void>;
@@ -132,7 +136,7 @@ export interface RealtimeClient extends SessionCommands {
 
 function connectionState(snapshot: SnapshotFrom<typeof connectionMachine>): ConnectionState {
   const value = snapshot.value;
-  if (typeof value === 'string') return value === 'retrying' ? 'reconnecting' : (value as ConnectionState);
+  if (typeof value === 'string') return value === 'retrying' || value === 'awaitingToken' ? 'reconnecting' : (value as ConnectionState);
   const phase = value.attempt.phase;
   if (phase === 'ready') return 'ready';
   if (typeof phase === 'object' && phase.starting === 'opening') return snapshot.context.attempt > 0 ? 'reconnecting' : 'connecting';
@@ -434,8 +438,9 @@ export function connectClient(runtime: Runtime): RealtimeClient {
 
     connect() {
       if (isDisposed()) return Promise.reject(closedError());
-      if (currentState() !== 'ready') root.send({ type: 'connect' }); // leaves failed/closed/idle at once
-      return ready();
+      if (currentState() === 'ready') return Promise.resolve();
+      root.send({ type: 'connect' }); // leaves failed/closed/idle at once
+      return firstAttempt(connectionSnapshot$); // this attempt's outcome; reconnection goes on
     },
 
     async disconnect() {

@@ -22,6 +22,12 @@ export const clientErrorReasons = [
   'closed',
   /** The network or the server failed (socket error, HTTP 5xx, fetch failure). */
   'network',
+  /**
+   * The server refused the WebSocket upgrade (HTTP 500 or 403, §1.8) also with a token obtained after
+   * a first refusal: an unknown `agent_key` or a `ui_session_id` of another user, or a token the server
+   * keeps refusing. While the client is still renewing the token it is reported on `errors$` only.
+   */
+  'refused',
   /** The server answered with an `error` event. */
   'server_error',
   /** `createClient` options or a command's arguments are wrong. */

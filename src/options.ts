@@ -10,7 +10,8 @@ import * as v from 'valibot';
 import type { InspectionEvent } from 'xstate';
 import { ClientError } from './errors.js';
 import { MAX_TIMER_MS } from './machines/auth.logic.js';
-import { DEFAULT_RECONNECTION, isApiBase, type ReconnectionPolicy } from './machines/connection.logic.js';
+import { DEFAULT_RECONNECTION, type ReconnectionPolicy } from './machines/connection.logic.js';
+import { isApiBase } from './schema/urls.js';
 
 /** Where the client keeps its token between page loads or runs (e.g. `localStorage`). */
 export interface TokenStorage {

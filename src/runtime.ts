@@ -8,7 +8,7 @@ import { createActor, type ActorRefFrom, type AnyActorLogic } from 'xstate';
 import { createAuthActors, type TokenVault } from './actors/auth.actors.js';
 import { createDataPlane, type DataPlane } from './actors/rx.js';
 import { createSocketActor } from './actors/socket.actor.js';
-import { createTokenGetter } from './actors/token.js';
+import { awaitTokenLogic, createTokenGetter } from './actors/token.js';
 import { ClientError } from './errors.js';
 import { authMachine } from './machines/auth.machine.js';
 import { clientMachine } from './machines/client.machine.js';
@@ -83,16 +83,17 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
     vault,
     auth,
     reportExpired: () => root.send({ type: 'token.expired' }),
+    reportRefused: () => root.send({ type: 'token.refused' }),
     now,
     skewMs,
     timeoutMs: resolved.connectionTimeout,
   });
   const authActors = createAuthActors({ apiBase: resolved.url, fetch: fetchImpl!, auth: resolved.auth, vault, now, skewMs });
-  const sockets = createSocketActor({ apiBase: resolved.url, getToken, WebSocket: resolved.WebSocket, sink: data.sink, loginUiSessionId: () => vault.loginUiSessionId });
+  const sockets = createSocketActor({ apiBase: resolved.url, getToken, refuseToken: getToken.refuse, WebSocket: resolved.WebSocket, sink: data.sink, loginUiSessionId: () => vault.loginUiSessionId });
   const provided = clientMachine.provide({
     actors: {
       auth: authMachine.provide({ actors: authActors }),
-      connection: connectionMachine.provide({ actors: { socket: (deps.actors?.socket ?? sockets.logic) as typeof sockets.logic } }),
+      connection: connectionMachine.provide({ actors: { socket: (deps.actors?.socket ?? sockets.logic) as typeof sockets.logic, awaitToken: awaitTokenLogic(getToken) } }),
     },
   });
   const replyTimeoutMs = replyTimeoutFor(resolved.connectionTimeout);

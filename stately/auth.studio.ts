@@ -102,6 +102,31 @@ export const authMachine = createMachine({
       },
       "on": {
         "token.expired": "acquiring",
+        "token.refused": "verifying",
+        "login": "loggingIn"
+      }
+    },
+    "verifying": {
+      "description": "The server refused the token at the handshake: refresh it (a 401 means it is dead: log in again, ask the provider, or ask for a login).",
+      "invoke": {
+        "src": "refresh",
+        "onDone": {
+          "target": "valid",
+          "actions": "assignToken"
+        },
+        "onError": [
+          {
+            "guard": "isRejected",
+            "target": "acquiring",
+            "actions": "assignRejected"
+          },
+          {
+            "target": "refreshRetry",
+            "actions": "assignNetworkProblem"
+          }
+        ]
+      },
+      "on": {
         "login": "loggingIn"
       }
     },
@@ -135,6 +160,7 @@ export const authMachine = createMachine({
       },
       "on": {
         "token.expired": "acquiring",
+        "token.refused": "verifying",
         "login": "loggingIn"
       }
     },

@@ -87,6 +87,9 @@ export const clientMachine = createMachine({
         "server": {
           "actions": "forwardServerEvent"
         },
+        "token.refused": {
+          "actions": "forwardToAuth"
+        },
         "stream.kind": {
           "actions": "forwardToConversation"
         },

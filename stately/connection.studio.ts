@@ -29,10 +29,57 @@ export const connectionMachine = createMachine({
         "src": "socket"
       },
       "on": {
-        "socket.closed": {
-          "target": "retrying",
-          "actions": "assignClose"
-        },
+        "socket.closed": [
+          {
+            "guard": "isRefusedAgain",
+            "target": "failed",
+            "actions": [
+              "assignRefusal",
+              "assignRefusedAgain",
+              "tellAuthRefused"
+            ]
+          },
+          {
+            "guard": "isKnownRefusal",
+            "target": "awaitingToken",
+            "actions": [
+              "assignRefusal",
+              "countRefusal",
+              "tellAuthRefused"
+            ]
+          },
+          {
+            "target": "retrying",
+            "actions": "assignClose"
+          }
+        ],
+        "socket.refused": [
+          {
+            "guard": "isRefusedAgain",
+            "target": "failed",
+            "actions": [
+              "assignRefusal",
+              "assignRefusedAgain",
+              "tellAuthRefused"
+            ]
+          },
+          {
+            "guard": "isKnownRefusal",
+            "target": "awaitingToken",
+            "actions": [
+              "assignRefusal",
+              "countRefusal",
+              "tellAuthRefused"
+            ]
+          },
+          {
+            "target": "retrying",
+            "actions": [
+              "assignRefusal",
+              "tellAuthRefused"
+            ]
+          }
+        ],
         "socket.failed": [
           {
             "guard": "isAuthProblem",
@@ -108,6 +155,7 @@ export const connectionMachine = createMachine({
             "ready": {
               "entry": [
                 "clearError",
+                "resetRefusals",
                 {
                   "type": "tellLink",
                   "params": {
@@ -171,6 +219,39 @@ export const connectionMachine = createMachine({
         }
       }
     },
+    "awaitingToken": {
+      "description": "The server refused the token: auth renews it (refresh, login, provider); the next attempt waits for a token the server has not refused.",
+      "entry": {
+        "type": "tellLink",
+        "params": {
+          "link": "lost"
+        }
+      },
+      "invoke": {
+        "src": "awaitToken",
+        "onDone": "attempt",
+        "onError": [
+          {
+            "guard": "isNoTokenPossible",
+            "target": "failed",
+            "actions": "assignTokenProblem"
+          },
+          {
+            "target": "retrying",
+            "actions": "assignTokenProblem"
+          }
+        ]
+      },
+      "after": {
+        "connectionTimeout": {
+          "target": "retrying",
+          "actions": "assignTokenTimeout"
+        }
+      },
+      "on": {
+        "disconnect": "closed"
+      }
+    },
     "retrying": {
       "description": "Waiting before the next attempt (backoff with jitter).",
       "entry": [
@@ -194,7 +275,7 @@ export const connectionMachine = createMachine({
       }
     },
     "failed": {
-      "description": "Gave up (maxAttempts, autoReconnect off, or no valid token); `connect` tries again.",
+      "description": "Gave up (maxAttempts, autoReconnect off, no valid token, or refused again with a new token); `connect` tries again.",
       "entry": {
         "type": "tellLink",
         "params": {

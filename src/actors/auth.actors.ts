@@ -4,7 +4,7 @@
  */
 import * as v from 'valibot';
 import { fromPromise } from 'xstate';
-import { apiUrl } from '../machines/connection.logic.js';
+import { apiUrl } from '../schema/urls.js';
 import { isTokenValid, tokenExpiry } from '../machines/auth.logic.js';
 import type { AuthActorError, TokenInfo } from '../machines/auth.machine.js';
 import type { ResolvedAuth } from '../options.js';
@@ -18,6 +18,8 @@ export interface TokenVault {
   heygenToken: string | null;
   /** The UI session id the login suggested, used when the app gave none. */
   loginUiSessionId: string | null;
+  /** The last token the server refused (at the handshake, or a 401 on refresh): never used again. */
+  refusedToken?: string | null;
 }
 
 export interface AuthActorDependencies {
@@ -54,6 +56,10 @@ export function createAuthActors(deps: AuthActorDependencies) {
   /** Writes the token, unless the machine abandoned this call meanwhile (its actor was stopped). */
   const keep = async (signal: AbortSignal, token: string, heygenToken: string | null): Promise<TokenInfo> => {
     if (signal.aborted) throw fail(false, 'abandoned');
+    // the login or refresh route handed out the very token the socket refused (same claims within
+    // the same second): the server vouches for it, so the refusal was about something else (an
+    // unknown agent_key, a ui_session_id of another user); the next refusal shows it (§1.8)
+    if (token === vault.refusedToken) vault.refusedToken = null;
     vault.token = token;
     vault.heygenToken = heygenToken;
     await auth.storage?.set(token);
@@ -70,8 +76,9 @@ export function createAuthActors(deps: AuthActorDependencies) {
   return {
     loadToken: fromPromise<TokenInfo | null>(async ({ signal }) => {
       const stored = (await auth.storage?.get()) ?? null;
-      if (usable(stored)) return keep(signal, stored, vault.heygenToken);
-      if (auth.kind === 'token' && usable(auth.token)) return keep(signal, auth.token, null);
+      const fresh = (token: string | null): token is string => usable(token) && token !== vault.refusedToken;
+      if (fresh(stored)) return keep(signal, stored, vault.heygenToken);
+      if (auth.kind === 'token' && fresh(auth.token)) return keep(signal, auth.token, null);
       return null;
     }),
 
@@ -92,10 +99,14 @@ export function createAuthActors(deps: AuthActorDependencies) {
 
     refresh: fromPromise<TokenInfo>(async ({ signal }) => {
       if (auth.kind === 'getToken') return provide(signal);
-      if (!vault.token) throw fail(true, 'No token to refresh');
-      const response = await request('refresh_token', { headers: { authorization: `Bearer ${vault.token}` } }, signal);
+      const sent = vault.token;
+      if (!sent) throw fail(true, 'No token to refresh');
+      const response = await request('refresh_token', { headers: { authorization: `Bearer ${sent}` } }, signal);
       if (response.status === 401) {
-        if (!signal.aborted) await auth.storage?.clear();
+        if (!signal.aborted) {
+          vault.refusedToken = sent; // dead: the socket would refuse it too
+          await auth.storage?.clear();
+        }
         throw fail(true, `Refresh refused: ${await detailOf(response)}`);
       }
       if (!response.ok) throw fail(false, `Refresh failed: HTTP ${response.status} ${await detailOf(response)}`);
@@ -117,6 +128,7 @@ export function createAuthActors(deps: AuthActorDependencies) {
     }
     if (typeof token !== 'string' || token === '') throw fail(true, 'The token provider returned no token');
     if (!usable(token)) throw fail(true, 'The token provider returned an expired token');
+    if (token === vault.refusedToken) throw fail(true, 'The token provider returned the token the server refused');
     return keep(signal, token, null);
   }
 }

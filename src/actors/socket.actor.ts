@@ -9,8 +9,10 @@
  */
 import ReconnectingWebSocket from 'partysocket/ws';
 import { fromCallback } from 'xstate';
-import { socketUrl } from '../machines/connection.logic.js';
+import { classifyClose, classifyHandshakeFailure } from '../machines/connection.logic.js';
 import { decodeServerEvent, NotAnEvent, type NonEventFrame } from '../schema/codec.js';
+import { redactSecrets } from '../schema/redact.js';
+import { socketUrl } from '../schema/urls.js';
 import type { ServerEvent } from '../schema/server/index.js';
 
 import type { WebSocketConstructor } from '../options.js';
@@ -37,13 +39,19 @@ export const CONTROL_EVENT_TYPES: ReadonlySet<string> = new Set([
 
 /** Why a connection attempt ended, in words and as a ClientError reason. */
 export interface ConnectionProblem {
-  readonly reason: 'timeout' | 'network' | 'closed' | 'auth_required';
+  readonly reason: 'timeout' | 'network' | 'closed' | 'auth_required' | 'refused';
   readonly message: string;
 }
 
 /** What the actor tells its parent. */
 export type SocketEvent =
   | { type: 'socket.failed'; problem: ConnectionProblem }
+  /**
+   * The socket ended before it opened and no network cause was given: the server refused the
+   * upgrade with HTTP `status` (known only where the runtime says, e.g. `ws`), or, with `status`
+   * null, the runtime gave no cause at all (a browser: refused or unreachable).
+   */
+  | { type: 'socket.refused'; status: number | null; message: string }
   | { type: 'socket.opened' }
   | { type: 'socket.closed'; code: number; reason: string }
   | { type: 'socket.activity' }
@@ -66,6 +74,11 @@ export interface SocketDependencies {
   readonly apiBase: string;
   /** A currently valid token, fetched right before each attempt (so a token never enters machine context). */
   readonly getToken: () => Promise<string>;
+  /**
+   * Marks a token the server refused (an upgrade answered with an HTTP error, or a close whose code
+   * forbids retrying with it, 1008), so that no later attempt is made with it.
+   */
+  readonly refuseToken?: (token: string) => void;
   readonly WebSocket?: WebSocketConstructor | undefined;
   readonly sink: FrameSink;
   /** The `ui_session_id` the last login proposed, used when the client has none yet (§2.2). */
@@ -96,6 +109,20 @@ function tokenProblem(error: unknown): ConnectionProblem {
 /** Takes one frame's data; `bytes`, when known, is its size on the wire. */
 type Receiver = (data: string | ArrayBuffer, bytes?: number) => void;
 
+/** What one attempt listens to on its real socket: the frames, and the cause of an error. */
+interface SocketHooks {
+  readonly receive: Receiver;
+  /** The real socket's `error` event, with its text (empty when the runtime gives none, as browsers do). */
+  readonly error: (cause: string) => void;
+}
+
+/** The text of an `error` event: `ws` gives `message` (and `error`); a browser gives neither. */
+function errorText(event: Event): string {
+  const { message, error } = event as { message?: unknown; error?: { message?: unknown } };
+  if (typeof message === 'string' && message !== '') return message;
+  return typeof error?.message === 'string' ? error.message : '';
+}
+
 /** How long a new attempt waits for the previous socket's close to complete. */
 const CLOSE_WAIT_MS = 2_000;
 
@@ -108,8 +135,8 @@ const CLOSE_WAIT_MS = 2_000;
 function trackSockets(Base: WebSocketConstructor) {
   const live = new Set<{ close(code?: number): void; terminate?: () => void }>();
   let waiters: (() => void)[] = [];
-  /** Where the next socket delivers its messages (set right before partysocket constructs it). */
-  let nextReceiver: Receiver | null = null;
+  /** Where the next socket delivers its messages and errors (set right before partysocket constructs it). */
+  let nextHooks: SocketHooks | null = null;
   const settle = () => {
     if (live.size > 0) return;
     for (const resolve of waiters.splice(0)) resolve();
@@ -124,9 +151,12 @@ function trackSockets(Base: WebSocketConstructor) {
       super(url, protocols);
       const socket = this as unknown as { close(code?: number): void; terminate?: () => void };
       live.add(socket);
-      const receiver = nextReceiver;
-      nextReceiver = null;
+      const hooks = nextHooks;
+      nextHooks = null;
+      const receiver = hooks?.receive ?? null;
       this.direct = receiver !== null;
+      // before partysocket's own listener, which reports any error as a close 1000 and drops the cause
+      if (hooks) super.addEventListener('error', (event) => hooks.error(errorText(event)));
       const onMessage = (event: Event) => receiver?.((event as MessageEvent).data as string | ArrayBuffer);
       // ws (Node): its EventEmitter side skips building a MessageEvent per frame; only when nobody
       // patched this instance's addEventListener (a wrapper that customises dispatch keeps it)
@@ -176,9 +206,9 @@ function trackSockets(Base: WebSocketConstructor) {
           };
           waiters.push(done);
         });
-  /** The next socket constructed delivers its messages to `receiver`. */
-  const expect = (receiver: Receiver) => {
-    nextReceiver = receiver;
+  /** The next socket constructed delivers its messages and errors to `hooks`. */
+  const expect = (hooks: SocketHooks) => {
+    nextHooks = hooks;
   };
   return { Tracked, allClosed, expect, liveCount: () => live.size };
 }
@@ -188,6 +218,11 @@ export function createSocketActor(deps: SocketDependencies) {
   const tracker = trackSockets(deps.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketConstructor));
   const logic = fromCallback<SocketCommand, SocketInput, SocketEvent>(({ input, sendBack, receive }) => {
     let stopped = false;
+    /** The token this attempt connects with (to mark it if the server refuses it). */
+    let usedToken: string | null = null;
+    /** The real socket's error text, if it reported one (a handshake failure's cause). */
+    let cause: string | null = null;
+    let opened = false;
     // partysocket accepts a URL provider: it runs right before the socket opens
     const url = async () => {
       try {
@@ -195,7 +230,14 @@ export function createSocketActor(deps: SocketDependencies) {
         if (stopped) throw new Error('stopped');
         const token = await deps.getToken();
         if (stopped) throw new Error('stopped');
-        tracker.expect(deliver); // partysocket constructs the socket right after this URL resolves
+        usedToken = token;
+        // partysocket constructs the socket right after this URL resolves
+        tracker.expect({
+          receive: deliver,
+          error: (text) => {
+            cause = text;
+          },
+        });
         // the token is fetched first: a login it causes proposes the UI session id to use
         const uiSessionId = input.uiSessionId ?? deps.loginUiSessionId?.() ?? null;
         return socketUrl(deps.apiBase, { token, uiSessionId, chatSessionId: input.chatSessionId, agentKey: input.agentKey });
@@ -217,7 +259,10 @@ export function createSocketActor(deps: SocketDependencies) {
     let awaitingLife = false;
 
     const decodeOptions = { maxMessageSize: input.maxMessageSize };
-    socket.onopen = () => sendBack({ type: 'socket.opened' });
+    socket.onopen = () => {
+      opened = true;
+      sendBack({ type: 'socket.opened' });
+    };
     function deliver(data: string | ArrayBuffer, bytes?: number): void {
       if (closed) return;
       const decoded = decodeServerEvent(data, decodeOptions);
@@ -239,9 +284,23 @@ export function createSocketActor(deps: SocketDependencies) {
     }
     // messages arrive through `deliver` (bound by tracker.expect before the socket is made), never
     // through partysocket's onmessage: setting both would deliver twice
+    // partysocket reports an error as a close with code 1000; the real socket's error says what happened
     socket.onclose = (event: { code: number; reason: string }) => {
       if (closed) return;
       closed = true;
+      const refuse = () => {
+        if (usedToken !== null) deps.refuseToken?.(usedToken);
+      };
+      if (!opened) {
+        // never opened: a failed handshake (PROTOCOL.md §1.8, §13 item 12)
+        const failure = classifyHandshakeFailure(cause);
+        const message = redactSecrets(failure.message);
+        if (failure.kind === 'network') return sendBack({ type: 'socket.failed', problem: { reason: 'network', message } });
+        if (failure.kind === 'refused') refuse();
+        return sendBack({ type: 'socket.refused', status: failure.kind === 'refused' ? failure.status : null, message });
+      }
+      if (cause !== null) return sendBack({ type: 'socket.closed', code: 1006, reason: redactSecrets(cause || 'the connection failed') });
+      if (!classifyClose(event.code).retry) refuse(); // 1008: the server will not take this token again
       sendBack({ type: 'socket.closed', code: event.code, reason: event.reason });
     };
 

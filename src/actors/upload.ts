@@ -6,7 +6,7 @@
  */
 import * as v from 'valibot';
 import { ClientError } from '../errors.js';
-import { apiUrl } from '../machines/connection.logic.js';
+import { apiUrl } from '../schema/urls.js';
 import { uploadResponseSchema, type UploadResponse } from '../schema/http.js';
 
 /** Upload progress, as the seeds' `UploadProgress`. */

@@ -6,6 +6,10 @@
  * the actors keep it in the client's token vault and report only when it was obtained and when it
  * expires. A refresh never touches the socket: the new token is used from the next connection on,
  * so an answer that is streaming is not dropped.
+ *
+ * A token the server refused at the handshake (`token.refused`, from the connection machine through
+ * the root) is renewed in order: refresh (a 401 means it is dead) → log in again with the credentials
+ * → a fresh token from the app's provider → `authRequired` when nothing can help (a static token).
  */
 import { assign, setup, type PromiseActorLogic } from 'xstate';
 import { MAX_TIMER_MS, refreshDelay } from './auth.logic.js';
@@ -45,6 +49,11 @@ export interface AuthContext {
 export type AuthEvent =
   /** The vault's token is expired (the client noticed before a connection attempt). */
   | { type: 'token.expired' }
+  /**
+   * The server refused the vault's token at the handshake (or a handshake failed without a cause,
+   * in a browser): verify it with a refresh, and renew it.
+   */
+  | { type: 'token.refused' }
   /** Credentials were supplied (client.login): log in with them. */
   | { type: 'login' }
   /** Forget the token. */
@@ -110,11 +119,17 @@ export const authMachine = setup({
     advanceCappedTimer: assign(({ context }) => ({ obtainedAt: (context.obtainedAt ?? 0) + MAX_TIMER_MS })),
     assignRejected: assign(({ event }) => ({ lastError: problemOf(errorOf(event), 'auth_failed') })),
     assignNetworkProblem: assign(({ event }) => ({ lastError: { reason: 'network' as const, message: messageOf(errorOf(event)) } })),
-    assignNoToken: assign({
-      lastError: { reason: 'auth_required', message: 'No valid token: the token expired and cannot be refreshed; log in again' },
+    assignNoToken: assign(({ context }) => ({
+      lastError: {
+        reason: 'auth_required' as const,
+        // after a refused refresh, say why (e.g. "Refresh refused: Invalid token")
+        message: context.lastError
+          ? `No valid token (${context.lastError.message}): log in again or supply a new token`
+          : 'No valid token: the token expired and cannot be refreshed; log in again',
+      },
       expiresAt: null,
       obtainedAt: null,
-    }),
+    })),
     forgetToken: assign({ expiresAt: null, obtainedAt: null, lastError: null }),
   },
 }).createMachine({
@@ -170,7 +185,19 @@ export const authMachine = setup({
       after: {
         refreshDue: [{ guard: 'wasCapped', target: 'valid', reenter: true, actions: 'advanceCappedTimer' }, { target: 'refreshing' }],
       },
-      on: { 'token.expired': 'acquiring', login: 'loggingIn' },
+      on: { 'token.expired': 'acquiring', 'token.refused': 'verifying', login: 'loggingIn' },
+    },
+    verifying: {
+      description: 'The server refused the token at the handshake: refresh it (a 401 means it is dead: log in again, ask the provider, or ask for a login).',
+      invoke: {
+        src: 'refresh',
+        onDone: { target: 'valid', actions: 'assignToken' },
+        onError: [
+          { guard: 'isRejected', target: 'acquiring', actions: 'assignRejected' },
+          { target: 'refreshRetry', actions: 'assignNetworkProblem' },
+        ],
+      },
+      on: { login: 'loggingIn' },
     },
     refreshing: {
       invoke: {
@@ -187,7 +214,7 @@ export const authMachine = setup({
     refreshRetry: {
       description: 'The refresh failed on the network; the current token stays in use meanwhile.',
       after: { retryDelay: 'refreshing' },
-      on: { 'token.expired': 'acquiring', login: 'loggingIn' },
+      on: { 'token.expired': 'acquiring', 'token.refused': 'verifying', login: 'loggingIn' },
     },
     waitingToRetry: {
       after: { retryDelay: 'acquiring' },

@@ -31,6 +31,8 @@ export type ClientMachineEvent =
   | { type: 'login' }
   | { type: 'logout' }
   | { type: 'token.expired' }
+  /** From the connection machine: the server refused the token at the handshake. */
+  | { type: 'token.refused' }
   | { type: 'dispose' }
   /** From the outbox: every command is settled (after `dispose`). */
   | { type: 'outbox.drained' }
@@ -56,7 +58,7 @@ export const clientMachine = setup({
   actors: { auth: authMachine, connection: connectionMachine, conversation: conversationMachine, outbox: outboxMachine },
   actions: {
     forwardToConnection: sendTo('connection', ({ event }) => event as Extract<ClientMachineEvent, { type: 'connect' | 'disconnect' | 'outbound' }>),
-    forwardToAuth: sendTo('auth', ({ event }) => event as Extract<ClientMachineEvent, { type: 'login' | 'logout' | 'token.expired' }>),
+    forwardToAuth: sendTo('auth', ({ event }) => event as Extract<ClientMachineEvent, { type: 'login' | 'logout' | 'token.expired' | 'token.refused' }>),
     forwardToConversation: sendTo('conversation', ({ event }) => event as ConversationEvent),
     forwardToOutbox: sendTo('outbox', ({ event }) => event as OutboxEvent),
     /** A server event: the conversation first (turns and interactions), then the outbox (cancels, lists, the session). */
@@ -102,6 +104,7 @@ export const clientMachine = setup({
         'interaction.started': { actions: 'forwardToOutbox' },
         'interaction.ended': { actions: 'forwardToOutbox' },
         server: { actions: 'forwardServerEvent' },
+        'token.refused': { actions: 'forwardToAuth' },
         'stream.kind': { actions: 'forwardToConversation' },
         'text.requested': { actions: 'forwardToConversation' },
         'text.unanswered': { actions: 'forwardToConversation' },

@@ -9,11 +9,18 @@
  * Every timer is an `after` delay. The socket is an invoked actor, so leaving a state closes it.
  * The parent hears `link.connecting`, `link.ready`, `link.lost` and `link.ended` (the root routes
  * them to the outbox and the conversation).
+ *
+ * A refused handshake is not a network failure (PROTOCOL.md §1.8): when the server refused the token
+ * (an upgrade answered with an HTTP error, or a close 1008) the machine tells auth through the root
+ * (`token.refused`) and waits in `awaitingToken` for a token the server has not refused; a fresh token
+ * refused again ends in `failed` (`refused`), since an unknown `agent_key` or a `ui_session_id` of
+ * another user is refused with every token. A handshake that failed without a cause (browsers) is
+ * retried with backoff while auth verifies the token.
  */
-import { assign, enqueueActions, not, sendTo, setup, type CallbackActorLogic } from 'xstate';
+import { assign, enqueueActions, fromPromise, not, sendTo, setup, type CallbackActorLogic, type PromiseActorLogic } from 'xstate';
 import type { ServerEvent } from '../schema/server/index.js';
 import type { SocketCommand, SocketEvent, SocketInput } from '../actors/socket.actor.js';
-import { reconnectDelay, type ReconnectionPolicy } from './connection.logic.js';
+import { classifyClose, reconnectDelay, type ReconnectionPolicy } from './connection.logic.js';
 import { stepRandom } from './seeded.js';
 
 /** The connection machine's input: numbers and ids only. */
@@ -46,6 +53,8 @@ export interface ConnectionContext {
   readonly lastError: ConnectionProblem | null;
   /** The delay chosen for the next attempt (ms), or null when giving up. */
   readonly nextDelay: number | null;
+  /** Handshakes the server refused since the last `ready` (or `connect`); a second one gives up. */
+  readonly refusals: number;
   readonly seed: number;
 }
 
@@ -65,6 +74,19 @@ const agentKeyOf = (config: unknown): string | null => {
 
 const isServer = (event: ConnectionEvent, type: ServerEvent['type']) => event.type === 'server.event' && event.event.type === type;
 
+/** The server refused this token: an upgrade answered with an HTTP error, or a close whose code forbids retrying (1008). */
+const isKnownRefusal = (event: ConnectionEvent) =>
+  (event.type === 'socket.refused' && event.status !== null) || (event.type === 'socket.closed' && !classifyClose(event.code).retry);
+
+/** The error of an invoked promise actor, as a problem (a ClientError from the token getter, or anything). */
+const problemOf = (error: unknown): ConnectionProblem => {
+  const { reason, message } = (error ?? {}) as { reason?: unknown; message?: unknown };
+  return {
+    reason: reason === 'auth_required' || reason === 'network' || reason === 'timeout' ? reason : 'auth_required',
+    message: typeof message === 'string' ? message : String(error),
+  };
+};
+
 export const connectionMachine = setup({
   types: {
     input: {} as ConnectionInput,
@@ -74,6 +96,12 @@ export const connectionMachine = setup({
   actors: {
     /** Provided by the client: one connection attempt (see createSocketActor). */
     socket: {} as CallbackActorLogic<SocketCommand, SocketInput, SocketEvent>,
+    /**
+     * Provided by the client: resolves once auth holds a token the server has not refused (the token
+     * getter, output dropped so that no token enters an event); rejects `auth_required` when auth says
+     * nothing can help. The default resolves at once (a machine run without auth).
+     */
+    awaitToken: fromPromise<void>(async () => undefined) as PromiseActorLogic<void>,
   },
   delays: {
     connectionTimeout: ({ context }) => context.settings.connectionTimeout,
@@ -89,6 +117,10 @@ export const connectionMachine = setup({
     isServerPing: ({ event }) => isServer(event, 'ping'),
     mayRetry: ({ context }) => context.settings.autoReconnect && context.nextDelay !== null,
     isAuthProblem: ({ event }) => event.type === 'socket.failed' && event.problem.reason === 'auth_required',
+    isKnownRefusal: ({ event }) => isKnownRefusal(event),
+    /** Refused again after a token was renewed for a first refusal: another token will not help. */
+    isRefusedAgain: ({ context, event }) => isKnownRefusal(event) && context.refusals >= 1,
+    isNoTokenPossible: ({ event }) => problemOf((event as { error?: unknown }).error).reason === 'auth_required',
   },
   actions: {
     assignServerIds: assign(({ context, event }) => {
@@ -114,12 +146,33 @@ export const connectionMachine = setup({
         : {},
     ),
     assignFailure: assign(({ event }) => (event.type === 'socket.failed' ? { lastError: event.problem } : {})),
+    assignRefusal: assign(({ event }) => {
+      if (event.type === 'socket.refused') return { lastError: { reason: event.status === null ? ('network' as const) : ('refused' as const), message: event.message } };
+      if (event.type === 'socket.closed') {
+        return { lastError: { reason: 'refused' as const, message: `The server closed the connection with code ${event.code}${event.reason ? ` (${event.reason})` : ''}: it will not take this token again` } };
+      }
+      return {};
+    }),
+    countRefusal: assign(({ context }) => ({ refusals: context.refusals + 1 })),
+    resetRefusals: assign({ refusals: 0 }),
+    assignRefusedAgain: assign(({ context }) => ({
+      lastError: {
+        reason: 'refused' as const,
+        message: `${context.lastError?.message ?? 'The server refused the connection'}; refused again after the token was renewed, so the token is not the cause: check agent_key and ui_session_id (§1.8)`,
+      },
+    })),
+    assignTokenProblem: assign(({ event }) => ({ lastError: problemOf((event as { error?: unknown }).error) })),
+    assignTokenTimeout: assign({ lastError: { reason: 'timeout', message: 'No new token in time (connectionTimeout) after the server refused the last one' } }),
+    /** Through the root to auth: renew the token. (Nothing to tell when the machine runs alone.) */
+    tellAuthRefused: enqueueActions(({ enqueue, self }) => {
+      if (self._parent) enqueue.sendParent({ type: 'token.refused' });
+    }),
     planRetry: assign(({ context }) => {
       const attempt = context.attempt + 1;
       const { value, seed } = stepRandom(context.seed);
       return { attempt, seed, nextDelay: reconnectDelay(attempt, context.settings.reconnection, () => value) };
     }),
-    startFirstAttempt: assign({ attempt: 0, nextDelay: null }),
+    startFirstAttempt: assign({ attempt: 0, nextDelay: null, refusals: 0 }),
     /** Tells the parent (the root), if there is one, how the link stands. */
     tellLink: enqueueActions(({ context, self, enqueue }, params: { link: 'connecting' | 'ready' | 'lost' | 'failed' | 'closed' }) => {
       if (!self._parent) return;
@@ -150,6 +203,7 @@ export const connectionMachine = setup({
     agentKey: input.agentKey,
     lastError: null,
     nextDelay: null,
+    refusals: 0,
     seed: input.seed >>> 0,
   }),
   initial: 'idle',
@@ -173,7 +227,17 @@ export const connectionMachine = setup({
         }),
       },
       on: {
-        'socket.closed': { target: 'retrying', actions: 'assignClose' },
+        'socket.closed': [
+          { guard: 'isRefusedAgain', target: 'failed', actions: ['assignRefusal', 'assignRefusedAgain', 'tellAuthRefused'] },
+          { guard: 'isKnownRefusal', target: 'awaitingToken', actions: ['assignRefusal', 'countRefusal', 'tellAuthRefused'] },
+          { target: 'retrying', actions: 'assignClose' },
+        ],
+        'socket.refused': [
+          { guard: 'isRefusedAgain', target: 'failed', actions: ['assignRefusal', 'assignRefusedAgain', 'tellAuthRefused'] },
+          { guard: 'isKnownRefusal', target: 'awaitingToken', actions: ['assignRefusal', 'countRefusal', 'tellAuthRefused'] },
+          // no cause (a browser): refused or unreachable; auth verifies the token while we back off
+          { target: 'retrying', actions: ['assignRefusal', 'tellAuthRefused'] },
+        ],
         'socket.failed': [
           { guard: 'isAuthProblem', target: 'failed', actions: 'assignFailure' },
           { target: 'retrying', actions: 'assignFailure' },
@@ -209,7 +273,7 @@ export const connectionMachine = setup({
               },
             },
             ready: {
-              entry: ['clearError', { type: 'tellLink', params: { link: 'ready' } }],
+              entry: ['clearError', 'resetRefusals', { type: 'tellLink', params: { link: 'ready' } }],
               after: { stableAfter: { actions: 'markStable' } },
               on: { 'server.event': { actions: 'assignServerIds' } },
             },
@@ -235,6 +299,20 @@ export const connectionMachine = setup({
         },
       },
     },
+    awaitingToken: {
+      description: 'The server refused the token: auth renews it (refresh, login, provider); the next attempt waits for a token the server has not refused.',
+      entry: { type: 'tellLink', params: { link: 'lost' } },
+      invoke: {
+        src: 'awaitToken',
+        onDone: 'attempt',
+        onError: [
+          { guard: 'isNoTokenPossible', target: 'failed', actions: 'assignTokenProblem' },
+          { target: 'retrying', actions: 'assignTokenProblem' },
+        ],
+      },
+      after: { connectionTimeout: { target: 'retrying', actions: 'assignTokenTimeout' } },
+      on: { disconnect: 'closed' },
+    },
     retrying: {
       description: 'Waiting before the next attempt (backoff with jitter).',
       entry: ['planRetry', { type: 'tellLink', params: { link: 'lost' } }],
@@ -243,7 +321,7 @@ export const connectionMachine = setup({
       on: { connect: 'attempt', disconnect: 'closed' },
     },
     failed: {
-      description: 'Gave up (maxAttempts, autoReconnect off, or no valid token); `connect` tries again.',
+      description: 'Gave up (maxAttempts, autoReconnect off, no valid token, or refused again with a new token); `connect` tries again.',
       entry: { type: 'tellLink', params: { link: 'failed' } },
       on: { connect: { target: 'attempt', actions: 'startFirstAttempt' } },
     },

@@ -2,7 +2,7 @@
  * The client in a real headless Chromium under the faults of the Node integration tests
  * (test/node/integration/resilience.test.ts, auth.test.ts, connect.test.ts): a drop during the
  * initialization burst, a drop while an answer streams, a half-open socket, a token refreshed before
- * the next connection, a refresh that fails, and bad options.
+ * the next connection, a refresh that fails, a token the server refuses at the handshake, and bad options.
  *
  * Isolation: these tests never touch the `main` simulator of client.test.ts. Faults that cannot be
  * aimed at one UI session (a drop armed before the UI session exists, a refresh failure) go to the
@@ -115,7 +115,9 @@ it('a drop during the init burst: the client reconnects by itself and is ready (
   const catalog = new Recorder(client.catalog$, (c) => `agents ${c.agents.length}, tools ${c.tools.length}`);
   onTestFinished(() => catalog.unsubscribe());
 
-  await within(client.connect(), `connect() to resolve after the burst drop; timeline ${timeline.summary()}`, 8000);
+  // connect() settles with the first attempt's cause; the client reconnects by itself
+  await expect(within(client.connect(), 'connect() to settle')).rejects.toMatchObject({ reason: 'network' });
+  await within(client.ready(), `ready() to resolve after the burst drop; timeline ${timeline.summary()}`, 8000);
 
   expect(connection.last!.state).toBe('ready');
   expect(sockets.opened.length, 'sockets opened').toBeGreaterThanOrEqual(2);
@@ -347,6 +349,44 @@ it('refresh refused (401) → authRequired; after the token expired a drop opens
   expect(sockets.opened.slice(socketsBefore).map((s) => s.url)).toEqual([]);
   expect(connection.last!.state).toBe('failed');
   await expect(within(client.ready(), 'ready() to settle')).rejects.toMatchObject({ reason: 'auth_required' });
+});
+
+it('a revoked token refused at the handshake (the browser sees only close 1006): auth verifies it, logs in again, and the client is ready again', async () => {
+  let logins = 0;
+  const refreshes: number[] = [];
+  const counting: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    const url = String(input instanceof Request ? input.url : input);
+    if (url.endsWith('/login')) logins++;
+    if (url.endsWith('/refresh_token')) refreshes.push(response.status);
+    return response;
+  };
+  const { client, sockets, timeline, connection, errors, state } = open('faults', { fetch: counting });
+  await within(client.connect(), 'connect() to resolve');
+  expect(logins).toBe(1);
+  const revoked = sockets.param('token', 0)!;
+  const uiSessionId = connection.last!.uiSessionId!;
+
+  await injectFault(controlUrl(), 'revoke-tokens', {}, { sim: 'faults' });
+  const dropAt = timeline.values.length;
+  const errorMark = errors.values.length;
+  const stateMark = state.values.length;
+  expect((await injectFault(controlUrl(), 'drop', { uiSessionId }, { sim: 'faults' })).dropped).toBe(1);
+
+  await timeline.next((e) => isState(e, 'ready'), 'ready again after the refused handshake', { from: dropAt, timeoutMs: 8000 });
+  expect(logins, 'a second login').toBe(2);
+  expect(refreshes, 'the refused token was verified first: 401').toEqual([401]);
+  // the revoked token: the first connection and the one refused reconnect, never again
+  const withRevoked = sockets.opened.filter((s) => new URL(s.url).searchParams.get('token') === revoked);
+  expect(withRevoked.length, sockets.opened.map((s) => s.url).join('\n')).toBe(2);
+  expect(sockets.param('token')).not.toBe(revoked);
+  expect(sockets.param('ui_session_id')).toBe(uiSessionId);
+  // auth left `valid` to verify the token; the error said the handshake failed, not "code 1000"
+  expect(state.values.slice(stateMark).map((v) => v.auth), state.summary(stateMark)).toContain('verifying');
+  const messages = errors.values.slice(errorMark).map((e) => e.message);
+  expect(messages.some((m) => m.includes('handshake failed')), messages.join('\n')).toBe(true);
+  expect(messages.some((m) => m.includes('code 1000')), messages.join('\n')).toBe(false);
+  await within(client.send({ type: 'get_agents' }), 'a request after the recovery');
 });
 
 it('createClient rejects bad options with a ClientError invalid_options naming each bad field', () => {

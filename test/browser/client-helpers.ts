@@ -130,7 +130,7 @@ export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Prom
 export type SimName = 'main' | 'faults' | 'paced';
 
 /** A fault of the control endpoint (global-setup.ts). */
-export type Fault = 'drop' | 'malformed' | 'restart' | 'drop-at-event' | 'half-open' | 'clear-faults';
+export type Fault = 'drop' | 'malformed' | 'restart' | 'drop-at-event' | 'half-open' | 'revoke-tokens' | 'clear-faults';
 
 /** The JSON body of a fault: `uiSessionId` targets one UI session (default: all of them). */
 export interface FaultBody {

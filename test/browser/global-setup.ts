@@ -20,6 +20,8 @@
  *   - `POST /half-open` (body `on`, default true): the socket stays open but nothing is read or sent;
  *   - `POST /token?ttl=MS&user=NAME` → `{ token }`: a token issued by the simulator (default user `admin`);
  *   - `POST /fail-refresh?status=401` (`status=off` restores it): `refresh_token` fails with that status;
+ *   - `POST /revoke-tokens`: every token issued so far becomes invalid (a rotated secret): the
+ *     handshake refuses it with HTTP 500 and `refresh_token` answers 401;
  *   - `POST /clear-faults`: undo every fault (half-open, pending drops, refresh failure, …).
  *   `/drop`, `/malformed`, `/drop-at-event` and `/half-open` accept `"uiSessionId": "…"` in their JSON
  *   body to target one UI session (default: all of them). Every answer allows any origin (CORS), and
@@ -170,6 +172,9 @@ export default async function setup(project: TestProject) {
           sim.control.failRefresh(status, detail);
           return answer(res, 200, { failRefresh: status });
         }
+        case '/revoke-tokens':
+          sim.control.revokeTokens();
+          return answer(res, 200, { revoked: true });
         case '/clear-faults':
           sim.control.clearFaults();
           return answer(res, 200, { cleared: true });

@@ -1,20 +1,12 @@
 /**
- * The connection machine's pure rules: backoff with jitter, close-code classification, and the
- * socket and HTTP URLs derived from the API base (PROTOCOL.md §1.1, §1.2, §1.8, §2).
+ * The connection machine's pure rules (backoff with jitter, close-code classification) and the
+ * socket and HTTP URLs of the schema layer, derived from the API base (PROTOCOL.md §1.1, §1.2, §1.8, §2).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ClientError } from '../../../src/errors.js';
-import {
-  apiUrl,
-  baseDelay,
-  classifyClose,
-  DEFAULT_RECONNECTION,
-  isApiBase,
-  reconnectDelay,
-  socketUrl,
-  type ReconnectionPolicy,
-} from '../../../src/machines/connection.logic.js';
+import { baseDelay, classifyClose, DEFAULT_RECONNECTION, reconnectDelay, type ReconnectionPolicy } from '../../../src/machines/connection.logic.js';
+import { apiUrl, isApiBase, socketUrl } from '../../../src/schema/urls.js';
 
 const RUNS = { numRuns: 500 };
 

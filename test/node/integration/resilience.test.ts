@@ -6,7 +6,7 @@
 import { filter, firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../../src/schema/server/index.js';
-import { cleanup, INIT_BURST, makeClient, startSim, type Harness, type TimelineEntry } from './harness.js';
+import { cleanup, INIT_BURST, makeClient, rejection, startSim, withTimeout, type Harness, type TimelineEntry } from './harness.js';
 
 afterEach(cleanup);
 
@@ -62,7 +62,9 @@ describe('reconnection', () => {
     sim.control.dropAtEvent('agent_list');
     const h = makeClient(sim);
 
-    await h.connect(5000);
+    // connect() settles with the first attempt's cause; the reconnection goes on by itself
+    expect((await rejection(h.client.connect(), 5000, 'connect()')).reason).toBe('network');
+    await withTimeout(h.client.ready(), 5000, 'ready()');
 
     expect(h.status().state).toBe('ready');
     expect(h.spy.sockets.length).toBeGreaterThanOrEqual(2);

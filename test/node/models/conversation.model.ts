@@ -6,12 +6,13 @@
  * the outcome `sendText` resolves with — not their internals.
  *
  * It has no `invoke` and no `after` (model-based testing needs pure transitions), and its context
- * is one boolean, so the graph is finite and tiny: `getShortestPaths` visits 12 states.
+ * is one boolean, so the graph is finite and tiny: `getShortestPaths` visits 13 states.
  *
  * Events are what the test can do: send text (optionally interrupting), cancel, let the answer run
- * to its end, send to an agent that fails, drop the socket on the simulator, restart the simulator,
- * and let the client reconnect. A socket dropped mid-answer suspends the answer: the server runs it
- * on, and after the reconnect (the short form) it streams on to its real end (§1.9, §7.2, §13 item 1);
+ * to its end, send to an agent that fails, drop the socket on the simulator (also after the server
+ * revoked every token, so that the reconnect's handshake is refused), restart the simulator, and
+ * let the client reconnect. A socket dropped mid-answer suspends the answer: the server runs it on,
+ * and after the reconnect (the short form) it streams on to its real end (§1.9, §7.2, §13 item 1);
  * a restart forgets it, so its `sendText` resolves `interrupted`.
  */
 import { assign, setup, type SnapshotFrom } from 'xstate';
@@ -31,6 +32,8 @@ export type ModelEvent =
   | { type: 'DROP_CONNECTION' }
   /** The simulator restarts (every UI session forgotten); the client reconnects to the full burst. */
   | { type: 'SERVER_RESTARTS' }
+  /** The simulator revokes every token (a rotated secret), then kills the socket: the reconnect is refused (HTTP 500). */
+  | { type: 'REVOKE_AND_DROP' }
   /** Wait until the client has reconnected on its own. */
   | { type: 'RECONNECTED' };
 
@@ -42,6 +45,7 @@ export const MODEL_EVENTS: readonly ModelEvent[] = [
   { type: 'ANSWER_FAILS' },
   { type: 'DROP_CONNECTION' },
   { type: 'SERVER_RESTARTS' },
+  { type: 'REVOKE_AND_DROP' },
   { type: 'RECONNECTED' },
 ];
 
@@ -70,7 +74,7 @@ export const conversationModel = setup({
   states: {
     idle: {
       description: "Connected, the user's turn, no interaction, no sendText pending.",
-      on: userTurn,
+      on: { ...userTurn, REVOKE_AND_DROP: { target: '#conversation.reconnecting.refused' } },
     },
     answering: {
       description: "An answer streams: turn$ agent, interaction$ streaming, sendText pending.",
@@ -106,6 +110,8 @@ export const conversationModel = setup({
         suspended: { on: { RECONNECTED: '#conversation.answering' } },
         /** The server restarted mid-answer: that sendText resolved interrupted. */
         interrupted: { on: { RECONNECTED: '#conversation.ended.interrupted' } },
+        /** Lost, and the token refused at the reconnect: the client logs in again with its credentials. */
+        refused: { on: { RECONNECTED: '#conversation.idle' } },
       },
     },
   },

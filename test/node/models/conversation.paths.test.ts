@@ -103,6 +103,8 @@ class Driver {
   replaced: Pending | null = null;
   /** The outcome of the last sendText that settled. */
   last: SendTextResult | null = null;
+  /** The token in use when the simulator revoked every token (REVOKE_AND_DROP), until the reconnect. */
+  revoked: string | null = null;
   private sent = 0;
 
   constructor(
@@ -204,8 +206,23 @@ class Driver {
         }
         return;
       }
+      case 'REVOKE_AND_DROP': {
+        this.turnsSinceDrop = [];
+        this.revoked = this.h.spy.param('token');
+        this.sim.control.revokeTokens();
+        expect(this.sim.control.dropSocket(), 'sockets the simulator dropped').toBe(1);
+        await this.wait(() => this.connection !== 'ready', 2000, 'connection$ to leave ready');
+        return;
+      }
       case 'RECONNECTED':
         await this.wait(() => this.connection === 'ready', 5000, 'connection$ ready again');
+        if (this.revoked !== null) {
+          // the revoked token was refused once and never used again: the client logged in anew
+          const used = this.h.spy.sockets.map((s) => new URL(s.url).searchParams.get('token'));
+          expect(used.filter((token) => token === this.revoked), `tokens used; ${this.view()}`).toHaveLength(2);
+          expect(used.at(-1)).not.toBe(this.revoked);
+          this.revoked = null;
+        }
         return;
     }
   }
@@ -284,10 +301,11 @@ describe('the conversation model', () => {
       'idle',
       'reconnecting.idle',
       'reconnecting.interrupted',
+      'reconnecting.refused',
       'reconnecting.suspended',
     ]);
     // two more: an answer that replaced an interrupted one, streaming or suspended
-    expect(paths).toHaveLength(12);
+    expect(paths).toHaveLength(13);
     expect(paths.some((path) => path.steps.some((step) => step.event.type === 'SEND_TEXT_INTERRUPT'))).toBe(true);
     // every edge of the model is replayed, by a shortest path or by an edge path
     const edges = adjacencyMapToArray(getAdjacencyMap(conversationModel, TRAVERSAL));

@@ -12,6 +12,11 @@
  * (the real ones never look at their abort signal). Token validity is judged on the
  * SimulatedClock's `now()`, with the skew src/client.ts uses (min(5 s, refreshBufferMs / 2)).
  *
+ * Property 5c: never a connection attempt with a token the server refused. A `refuse` command makes
+ * the live socket's handshake fail as socket.actor.ts reports it (HTTP 500: the token is marked
+ * refused; or no cause, as in a browser: nothing is marked, auth verifies), and a close 1008 marks
+ * the token too; no socket may ever be handed a marked token, and auth is never `valid` holding one.
+ *
  * Supporting checks, so that mutations of the machines show up even though the getter guards the
  * main property by itself: `valid` never outlives its token; `token.expired` makes the auth machine
  * re-acquire; the getter gives up only in `authRequired`/`loggedOut`; a waiting getter is woken
@@ -20,10 +25,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, fromPromise, type ActorRefFrom, type SnapshotFrom } from 'xstate';
-import { createTokenGetter } from '../../../src/actors/token.js';
+import { awaitTokenLogic, createTokenGetter } from '../../../src/actors/token.js';
 import { createAuthActors, type TokenVault } from '../../../src/actors/auth.actors.js';
 import type { SocketCommand, SocketEvent, SocketInput } from '../../../src/actors/socket.actor.js';
 import { isTokenValid, tokenExpiry } from '../../../src/machines/auth.logic.js';
+import { classifyClose } from '../../../src/machines/connection.logic.js';
 import { authMachine, type AuthActorError, type AuthMode, type TokenInfo } from '../../../src/machines/auth.machine.js';
 import { clientMachine } from '../../../src/machines/client.machine.js';
 import { connectionMachine } from '../../../src/machines/connection.machine.js';
@@ -81,13 +87,15 @@ const MAX_LIFE_MS = 120_000;
 function makeWorld(setup: Setup, options: Options) {
   const clock = new SteppingClock();
   const fullVault: TokenVault = { token: null, heygenToken: null, loginUiSessionId: null };
-  const vault: { token: string | null } = fullVault;
+  const vault: { token: string | null; refusedToken?: string | null } = fullVault;
+  /** Every token the server refused (marked as socket.actor.ts marks them). */
+  const refused = new Set<string>();
   const pending: PendingRequest[] = [];
   const sockets: Socket[] = [];
   const violations: string[] = [];
   // src/client.ts: "never more than half the refresh buffer, so a short-lived token is not expired from birth"
   const skewMs = Math.min(SKEW_MS, Math.floor(setup.refreshBufferMs / 2));
-  const stats = { tokensToLiveSockets: 0, tokensToStoppedSockets: 0, getterFailures: 0, answered: 0, staleAnswers: 0 };
+  const stats = { tokensToLiveSockets: 0, tokensToStoppedSockets: 0, getterFailures: 0, answered: 0, staleAnswers: 0, refusals: 0, tokensAfterRefusal: 0 };
   let serial = 0;
 
   /** A JWT-shaped token whose `exp` lies `lifeMs` from now (rounded down to the second, as `exp` is). */
@@ -219,6 +227,7 @@ function makeWorld(setup: Setup, options: Options) {
       root.send({ type: 'token.expired' });
       checkReaction(before, auth().getSnapshot());
     },
+    reportRefused: () => root.send({ type: 'token.refused' }),
     now: () => clock.now(),
     skewMs,
   });
@@ -240,7 +249,10 @@ function makeWorld(setup: Setup, options: Options) {
             return;
           }
           stats.tokensToLiveSockets++;
+          if (refused.size > 0) stats.tokensAfterRefusal++;
           fake.token = token;
+          // property 5c: never an attempt with a token the server refused
+          if (refused.has(token)) violations.push(`socket #${fake.id} got a token the server had refused`);
           // not expired, and valid as src/client.ts means it (`exp` more than the skew ahead)
           const expiresAt = tokenExpiry(token);
           if (expiresAt !== undefined && !(expiresAt > clock.now())) {
@@ -270,7 +282,7 @@ function makeWorld(setup: Setup, options: Options) {
   const provided = clientMachine.provide({
     actors: {
       auth: authMachine.provide({ actors: authActors }),
-      connection: connectionMachine.provide({ actors: { socket } }),
+      connection: connectionMachine.provide({ actors: { socket, awaitToken: awaitTokenLogic(getToken) } }),
     },
   });
   root = createActor(provided, {
@@ -300,6 +312,13 @@ function makeWorld(setup: Setup, options: Options) {
     stats,
     auth,
     live,
+    /** What socket.actor.ts does when the server refuses a token. */
+    refuse(token: string) {
+      refused.add(token);
+      getToken.refuse(token);
+      stats.refusals++;
+    },
+    refused,
     usable: () => vault.token !== null && isTokenValid(vault.token, clock.now(), skewMs),
   };
 }
@@ -341,6 +360,10 @@ function checkInvariants(w: World): void {
     return;
   }
   const auth = w.auth().getSnapshot();
+  // property 5c, supporting: auth never stays `valid` holding a token the server refused
+  if (auth.matches('valid') && w.vault.token !== null && w.refused.has(w.vault.token)) {
+    throw new Error('auth is valid with a token the server refused');
+  }
   // supporting check: the auth machine is `valid` only while the token it holds has not expired
   if (auth.matches('valid') && auth.context.expiresAt !== null && !(auth.context.expiresAt > w.clock.now())) {
     throw new Error(`auth is valid with a token that expired at ${auth.context.expiresAt}, now ${w.clock.now()}`);
@@ -412,9 +435,28 @@ class Drop extends Step {
     return m.socket === 'token' || m.socket === 'open';
   }
   act(_m: Model, w: World) {
-    w.live()[0]!.emit({ type: 'socket.closed', code: this.code, reason: '' });
+    const socket = w.live()[0]!;
+    // a close whose code forbids retrying (1008): socket.actor.ts marks the token
+    if (socket.opened && socket.token !== null && !classifyClose(this.code).retry) w.refuse(socket.token);
+    socket.emit({ type: 'socket.closed', code: this.code, reason: '' });
   }
   toString = () => `drop(${this.code})`;
+}
+
+/** The handshake is refused before open: HTTP 500 (the token is marked), or no cause (a browser: auth verifies). */
+class Refuse extends Step {
+  constructor(readonly status: number | null) {
+    super();
+  }
+  override applies(m: Readonly<Model>) {
+    return m.socket === 'token';
+  }
+  act(_m: Model, w: World) {
+    const socket = w.live()[0]!;
+    if (this.status !== null) w.refuse(socket.token!);
+    socket.emit({ type: 'socket.refused', status: this.status, message: 'refused' });
+  }
+  toString = () => `refuse(${this.status})`;
 }
 
 /** Answers one pending login/refresh/provider call: the `index`-th (mod the count), oldest first. */
@@ -477,6 +519,7 @@ const commandArbs: fc.Arbitrary<fc.AsyncCommand<Model, World>>[] = [
   fc.constantFrom<'login' | 'logout' | 'token.expired'>('login', 'logout', 'token.expired').map((type) => new Send(type)),
   ...times(2, fc.constant(new Open())),
   ...times(2, fc.constantFrom(1000, 1006, 1008, 1011, 1012, 4000).map((code) => new Drop(code))),
+  ...times(2, fc.constantFrom<number | null>(500, 500, null).map((status) => new Refuse(status))),
   ...times(5, fc.tuple(fc.nat(3), outcomeArb).map(([index, outcome]) => new Answer(index, outcome))),
   ...times(2, fc.integer({ min: 0, max: 2 * MAX_LIFE_MS }).map((ms) => new Advance(ms))),
   fc.integer({ min: 0, max: 2_000 }).map((ms) => new Advance(ms)),
@@ -514,10 +557,18 @@ async function runClient(
   }
 }
 
-const emptyTotals = (): Totals => ({ tokensToLiveSockets: 0, tokensToStoppedSockets: 0, getterFailures: 0, answered: 0, staleAnswers: 0 });
+const emptyTotals = (): Totals => ({ tokensToLiveSockets: 0, tokensToStoppedSockets: 0, getterFailures: 0, answered: 0, staleAnswers: 0, refusals: 0, tokensAfterRefusal: 0 });
 
-const run = (options: Options & { checkVaultInStep: boolean }, totals: Totals) =>
-  fc.asyncProperty(setupArb, fc.commands(commandArbs, { maxCommands: 40, size: 'max' }), (setup, commands) => runClient(setup, commands, options, totals));
+/** For 5c: more connects, successful answers and refusals, so that refused handshakes meet renewals often. */
+const refusalArbs: fc.Arbitrary<fc.AsyncCommand<Model, World>>[] = [
+  ...commandArbs,
+  ...times(3, fc.constant(new Send('connect'))),
+  ...times(4, fc.tuple(fc.nat(3), lifeArb).map(([index, lifeMs]) => new Answer(index, { kind: 'ok', lifeMs }))),
+  ...times(6, fc.constantFrom<number | null>(500, 500, null).map((status) => new Refuse(status))),
+];
+
+const run = (options: Options & { checkVaultInStep: boolean }, totals: Totals, arbs = commandArbs) =>
+  fc.asyncProperty(setupArb, fc.commands(arbs, { maxCommands: 40, size: 'max' }), (setup, commands) => runClient(setup, commands, options, totals));
 
 describe('client machine properties', () => {
   it('5. never hands a socket an expired token (scripted auth actors; refreshes racing with expiry, drops and reconnects)', async () => {
@@ -534,6 +585,16 @@ describe('client machine properties', () => {
     const totals = emptyTotals();
     await fc.assert(run({ auth: 'real', checkVaultInStep: false }, totals), { numRuns: 100 });
     expect(totals.tokensToLiveSockets).toBeGreaterThan(50); // usually 100–150: about half, see above
+  });
+
+  it('5c. never a connection attempt with a token the server refused (refused handshakes and 1008 closes racing with renewals, expiry and drops)', async () => {
+    for (const auth of ['scripted', 'real'] as const) {
+      const totals = emptyTotals();
+      await fc.assert(run({ auth, checkVaultInStep: false }, totals, refusalArbs), { numRuns: 150 });
+      // exercised: refusals happened and tokens were handed out after them
+      expect(totals.refusals, auth).toBeGreaterThan(20); // usually 40–60
+      expect(totals.tokensAfterRefusal, auth).toBeGreaterThan(15); // usually 30–80
+    }
   });
 
   /**

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ConnectionInput } from '../../../src/machines/connection.machine.js';
-import type { ReconnectionPolicy } from '../../../src/machines/connection.logic.js';
+import { classifyClose, type ReconnectionPolicy } from '../../../src/machines/connection.logic.js';
 import {
   baseConnectionInput,
   connectionHarness,
@@ -204,6 +204,18 @@ class AuthFailed extends Step {
   toString = () => 'socket.failed(auth_required)';
 }
 
+/** What the real socket actor sends for a handshake that failed before open: refused with an HTTP status, or without a cause (a browser). */
+class Refused extends Step {
+  constructor(readonly status: number | null) {
+    super();
+  }
+  check = (m: Readonly<Model>) => m.socket === 'connecting';
+  act(_m: Model, w: World) {
+    w.h.current()!.emit({ type: 'socket.refused', status: this.status, message: 'refused' });
+  }
+  toString = () => `socket.refused(${this.status})`;
+}
+
 /** Advances the clock; with `alive`, the server answers each ping as it comes (a healthy connection). */
 class Advance extends Step {
   constructor(
@@ -259,6 +271,7 @@ const commandArbs = (largest: number): fc.Arbitrary<fc.Command<Model, World>>[] 
   fc.constant(new Activity()),
   ...times(2, fc.constantFrom(...CLOSE_CODES).map((code) => new Closed(code))),
   fc.constant(new AuthFailed()),
+  ...times(3, fc.constantFrom<number | null>(500, 403, null).map((status) => new Refused(status))),
   fc.integer({ min: 0, max: 2 * largest }).map((ms) => new Advance(ms)),
   fc.integer({ min: 0, max: Math.ceil(largest / 5) }).map((ms) => new Advance(ms)),
   fc.integer({ min: 0, max: 50 }).map((ms) => new Advance(ms)),
@@ -322,6 +335,8 @@ function watchBackoff(w: World): void {
   const { h, input } = w;
   const policy = input.reconnection;
   let attempt = 0;
+  /** Handshakes the server refused since the last ready or fresh connect (a second one gives up). */
+  let refusals = 0;
   let readyAt: number | null = null;
   let retry: { enteredAt: number; delay: number } | null = null;
   const fail = (message: string) => h.violations.push(message);
@@ -330,6 +345,7 @@ function watchBackoff(w: World): void {
     const context = t.snapshot.context;
     if ((t.from === 'idle' || t.from === 'failed' || t.from === 'closed') && t.to === 'opening') {
       attempt = 0;
+      refusals = 0;
       readyAt = null;
     }
     if (t.from === 'retrying' && t.to === 'opening') {
@@ -340,8 +356,13 @@ function watchBackoff(w: World): void {
       retry = null;
     }
     if (t.from === 'retrying' && t.to === 'closed') retry = null;
-    if (t.to === 'ready') readyAt = t.at;
-    if (!inAttempt(t.from) || inAttempt(t.to)) return;
+    if (t.to === 'ready') {
+      readyAt = t.at;
+      refusals = 0;
+    }
+    // a renewed token after a refusal: the same attempt goes on (no count, no delay)
+    if (t.from === 'awaitingToken' && t.to === 'opening') return;
+    if (!(inAttempt(t.from) || t.from === 'awaitingToken') || inAttempt(t.to)) return;
 
     // the attempt ended: was the connection stable?
     let tie = false;
@@ -355,7 +376,20 @@ function watchBackoff(w: World): void {
     }
     readyAt = null;
     if (t.to === 'closed') return;
-    const event = t.event as { type: string; problem?: { reason: string } };
+    const event = t.event as { type: string; problem?: { reason: string }; status?: number | null; code?: number };
+    const refusal = (event.type === 'socket.refused' && event.status !== null) || (event.type === 'socket.closed' && !classifyClose(event.code!).retry);
+    if (refusal) {
+      // the server refused the token: renew it and try again at once, or give up when a renewed one was refused too
+      bump(w, 'backoff.refused');
+      if (tie && context.attempt === 0) attempt = 0; // the stable timer fell due with the refusal: either order is right
+      if (context.attempt !== attempt) fail(`a refusal changed the attempt count to ${context.attempt} (model: ${attempt})`);
+      if (refusals >= 1) {
+        if (t.to !== 'failed') fail(`a second refusal led to ${t.to}, not failed`);
+        else bump(w, 'backoff.refusedAgain');
+      } else if (t.to !== 'awaitingToken') fail(`a refusal led to ${t.to}, not awaitingToken`);
+      refusals += 1;
+      return;
+    }
     if (event.type === 'socket.failed' && event.problem?.reason === 'auth_required') {
       bump(w, 'backoff.authFailed');
       if (t.to !== 'failed') fail(`an auth failure led to ${t.to}, not failed`);
@@ -429,11 +463,14 @@ describe('connection machine properties', () => {
     expect(stats['ready.shortForm'] ?? 0).toBeGreaterThan(5);
   });
 
-  it('3. waits a backoff delay within [d(1−j), d(1+j)] ∩ [0, maxDelay], and fails exactly past maxAttempts', () => {
+  it('3. waits a backoff delay within [d(1−j), d(1+j)] ∩ [0, maxDelay], and fails exactly past maxAttempts; a refused token waits for a new one, a second refusal fails', () => {
     const stats = property(['backoff'], inputArb(fc.constant(true), 1_000)) // a short stableAfter: stable resets happen often;
     expect(stats['backoff.retry'] ?? 0).toBeGreaterThan(150);
     expect(stats['backoff.waited'] ?? 0).toBeGreaterThan(60);
     expect(stats['backoff.gaveUp'] ?? 0).toBeGreaterThan(10);
+    // a refused token is renewed without a backoff step, and a second refusal gives up
+    expect(stats['backoff.refused'] ?? 0).toBeGreaterThan(20); // usually 50–80
+    expect(stats['backoff.refusedAgain'] ?? 0).toBeGreaterThan(2); // usually 8–12
   });
 
   it('4. leaves no socket and no timer after disconnect: a long wait starts nothing and changes nothing', () => {
@@ -479,6 +516,7 @@ const cycleArbs = (largest: number): fc.Arbitrary<fc.Command<Model, World>>[] =>
   burstArb,
   fc.constantFrom(...CLOSE_CODES).map((code) => new Closed(code)),
   fc.constant(new AuthFailed()),
+  fc.constantFrom<number | null>(500, 403, null).map((status) => new Refused(status)),
   fc.constant(new Activity()),
   fc.integer({ min: 0, max: 2 * largest }).map((ms) => new Advance(ms)),
   fc.constant(new NextTimer()),

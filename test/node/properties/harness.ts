@@ -3,7 +3,7 @@
  * fake socket actor that records its lifetime and every frame sent to it, and a harness that runs
  * the real connection machine with it and records every transition the machine makes.
  */
-import { createActor, fromCallback, SimulatedClock, type AnyEventObject, type SnapshotFrom } from 'xstate';
+import { createActor, createMachine, fromCallback, SimulatedClock, type AnyEventObject, type PromiseActorLogic, type SnapshotFrom } from 'xstate';
 import type { SocketCommand, SocketEvent, SocketInput } from '../../../src/actors/socket.actor.js';
 import { DEFAULT_RECONNECTION } from '../../../src/machines/connection.logic.js';
 import { connectionMachine, type ConnectionInput } from '../../../src/machines/connection.machine.js';
@@ -77,7 +77,7 @@ export class SteppingClock extends SimulatedClock {
 export const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** The connection machine's state flattened to one name. */
-export type Phase = 'idle' | 'opening' | 'initializing' | 'burst' | 'ready' | 'retrying' | 'failed' | 'closed';
+export type Phase = 'idle' | 'opening' | 'initializing' | 'burst' | 'ready' | 'awaitingToken' | 'retrying' | 'failed' | 'closed';
 
 export function phaseOf(snapshot: SnapshotFrom<typeof connectionMachine>): Phase {
   const value = snapshot.value;
@@ -186,7 +186,10 @@ export function connectionHarness(input: ConnectionInput) {
   });
 
   let previous: Phase = 'idle';
-  const actor = createActor(connectionMachine.provide({ actors: { socket } }), {
+  // a token renewal after a refusal that succeeds at once (the client's is the token getter): done
+  // within the step, so that the model sees the next attempt and a second refusal
+  const awaitToken = createMachine({ initial: 'renewed', states: { renewed: { type: 'final' } } }) as unknown as PromiseActorLogic<void>;
+  const actor = createActor(connectionMachine.provide({ actors: { socket, awaitToken } }), {
     input,
     clock,
     inspect: (inspection) => {
