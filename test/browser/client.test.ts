@@ -96,7 +96,8 @@ it('reconnects to the same UI session after the socket is dropped, and is ready 
   const back = await connection.next((s) => s.state === 'ready', 'ready again after the drop', { from: lost.index });
   expect(back.value.uiSessionId).toBe(uiSessionId);
   expect(connection.values.slice(statusMark, back.index).map((s) => s.state)).toContain('reconnecting');
-  // the server still held the UI session: only the short form came again (§7.2)
+  // the server still held the UI session: only the short form came again (§7.2); ready at its first frame
+  await events.next((e) => e.type === 'user_turn_start', 'the short form’s user_turn_start', { from: eventMark });
   expect(types(events.values.slice(eventMark))).toEqual(SHORT_FORM);
   expect(errors.values.map((e) => e.reason)).toContain('network');
 
