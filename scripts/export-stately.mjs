@@ -5,12 +5,13 @@ import { clientMachine } from '../dist/machines/client.machine.js';
 import { connectionMachine } from '../dist/machines/connection.machine.js';
 import { conversationMachine } from '../dist/machines/conversation.machine.js';
 import { interactionMachine } from '../dist/machines/interaction.machine.js';
+import { outboxMachine } from '../dist/machines/outbox.machine.js';
 import { turnMachine } from '../dist/machines/turn.machine.js';
 import { statelyFiles } from './stately.mjs';
 
 const dir = new URL('../stately/', import.meta.url);
 mkdirSync(dir, { recursive: true });
-for (const [file, content] of Object.entries(statelyFiles([clientMachine, authMachine, connectionMachine, turnMachine, interactionMachine, conversationMachine]))) {
+for (const [file, content] of Object.entries(statelyFiles([clientMachine, authMachine, connectionMachine, turnMachine, interactionMachine, conversationMachine, outboxMachine]))) {
   writeFileSync(new URL(file, dir), content);
   console.log(`stately/${file}`);
 }

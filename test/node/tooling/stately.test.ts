@@ -5,13 +5,14 @@ import { clientMachine } from '../../../src/machines/client.machine.js';
 import { connectionMachine } from '../../../src/machines/connection.machine.js';
 import { conversationMachine } from '../../../src/machines/conversation.machine.js';
 import { interactionMachine } from '../../../src/machines/interaction.machine.js';
+import { outboxMachine } from '../../../src/machines/outbox.machine.js';
 import { turnMachine } from '../../../src/machines/turn.machine.js';
 import { statelyFiles } from '../../../scripts/stately.mjs';
 
 const dir = new URL('../../../stately/', import.meta.url);
 
 describe('stately/', () => {
-  const expected = statelyFiles([clientMachine, authMachine, connectionMachine, turnMachine, interactionMachine, conversationMachine]);
+  const expected = statelyFiles([clientMachine, authMachine, connectionMachine, turnMachine, interactionMachine, conversationMachine, outboxMachine]);
 
   it('holds exactly the generated files (plus README.md)', () => {
     const present = readdirSync(dir).filter((file) => file !== 'README.md').sort();
