@@ -89,11 +89,14 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
     timeoutMs: resolved.connectionTimeout,
   });
   const authActors = createAuthActors({ apiBase: resolved.url, fetch: fetchImpl!, auth: resolved.auth, vault, now, skewMs });
-  const sockets = createSocketActor({ apiBase: resolved.url, getToken, refuseToken: getToken.refuse, WebSocket: resolved.WebSocket, sink: data.sink, loginUiSessionId: () => vault.loginUiSessionId });
+  // the WebSocket actor, unless a socket actor was given in its slot
+  const sockets = deps.actors?.socket
+    ? { logic: deps.actors.socket, allClosed: () => Promise.resolve() }
+    : createSocketActor({ apiBase: resolved.url, getToken, refuseToken: getToken.refuse, WebSocket: resolved.WebSocket, sink: data.sink, loginUiSessionId: () => vault.loginUiSessionId });
   const provided = clientMachine.provide({
     actors: {
       auth: authMachine.provide({ actors: authActors }),
-      connection: connectionMachine.provide({ actors: { socket: (deps.actors?.socket ?? sockets.logic) as typeof sockets.logic, awaitToken: awaitTokenLogic(getToken) } }),
+      connection: connectionMachine.provide({ actors: { socket: sockets.logic as ReturnType<typeof createSocketActor>['logic'], awaitToken: awaitTokenLogic(getToken) } }),
     },
   });
   const replyTimeoutMs = replyTimeoutFor(resolved.connectionTimeout);
