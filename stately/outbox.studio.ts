@@ -41,6 +41,7 @@ export const outboxMachine = createMachine({
     },
     "server": {
       "actions": [
+        "leaveDeletedSession",
         "noteServerEvent",
         "matchCancelled"
       ]

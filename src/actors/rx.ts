@@ -16,8 +16,11 @@ import { CATALOG_LISTS } from '../machines/outbox.logic.js';
 import { createTranscript, type TranscriptMessage } from '../data/transcript/index.js';
 import type { FrameSink } from './socket.actor.js';
 
-/** The server events the root hears: the conversation's, and the catalogue lists (the outbox asks again for those missing). */
-const CONTROL_PLANE_TYPES: ReadonlySet<string> = new Set([...CONVERSATION_EVENT_TYPES, ...Object.keys(CATALOG_LISTS)]);
+/**
+ * The server events the root hears: the conversation's, the catalogue lists (the outbox asks again
+ * for those missing) and `delete_chat_session` (the outbox leaves a session deleted elsewhere).
+ */
+const CONTROL_PLANE_TYPES: ReadonlySet<string> = new Set([...CONVERSATION_EVENT_TYPES, ...Object.keys(CATALOG_LISTS), 'delete_chat_session']);
 
 /** What the data plane tells the control plane: conversation events, and edges of the streaming kind. */
 export interface ControlHooks {
@@ -163,6 +166,12 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
   const currentSession = new BehaviorSubject<ChatSession | null>(null);
   const stats: TrafficStats = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0, roundTripTime: null, pingSentAt: null };
 
+  /** Sessions deleted while this client ran: gone from `sessions$` for good. */
+  const deleted = new Set<string>();
+  const forget = (sessionId: string): void => {
+    deleted.add(sessionId);
+    sessions.next(sessions.value.filter((entry) => entry.session_id !== sessionId));
+  };
   const fold = (event: ServerEvent): void => {
     switch (event.type) {
       case 'chat_user_data':
@@ -195,6 +204,8 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
         sessions.next(event.sessions.chat_sessions);
         break;
       case 'chat_session_added': {
+        // a session saved again as a tab left it after it was deleted (§4.13) stays deleted here
+        if (deleted.has(event.chat_session.session_id)) break;
         // an upsert (§5.1), newest first
         const rest = sessions.value.filter((entry) => entry.session_id !== event.chat_session.session_id);
         sessions.next([event.chat_session, ...rest]);
@@ -202,7 +213,7 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
       }
       case 'delete_chat_session':
       case 'chat_session_deleted':
-        if (event.session_id) sessions.next(sessions.value.filter((entry) => entry.session_id !== event.session_id));
+        if (event.session_id) forget(event.session_id);
         break;
       case 'pong':
         if (stats.pingSentAt !== null) stats.roundTripTime = now() - stats.pingSentAt;
@@ -280,9 +291,7 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
       sessions.next(sessions.value.map((entry) => (entry.session_id === sessionId ? { ...entry, session_name: name } : entry)));
     },
     /** Drops a session from the list (after a delete the server confirms only to other tabs). */
-    forgetSession(sessionId: string): void {
-      sessions.next(sessions.value.filter((entry) => entry.session_id !== sessionId));
-    },
+    forgetSession: forget,
     streaming$: defer(() => {
       startFolding();
       return streaming.observable;

@@ -22,7 +22,7 @@
  */
 import { and, assign, emit, enqueueActions, not, raise, setup, stateIn } from 'xstate';
 import type { InteractionOutput } from './interaction.machine.js';
-import { missingListRequests, isCatalogList, preempts, REFUSALS, waitsForReady, type OutboundSummary, type Refusal } from './outbox.logic.js';
+import { missingListRequests, isCatalogList, preempts, REFUSALS, summarize, waitsForReady, type OutboundSummary, type Refusal } from './outbox.logic.js';
 import type { ServerEvent } from '../schema/server/index.js';
 
 /** How a settled text ended: the interaction's outcome, or `command` for a `!command` (no interaction). */
@@ -245,6 +245,27 @@ export const outboxMachine = setup({
       if (oldest.id !== null) enqueue.emit(done(oldest.id));
       enqueue.assign({ cancels: rest });
     }),
+    /**
+     * Another tab deleted the session this tab is on (`delete_chat_session` for the current session,
+     * §4.16, §7.13): the server keeps it current and would save it again. The tab moves to a new
+     * session once the server is idle, then deletes the copy that move saved (`new_chat_session`
+     * saves the session it leaves when it has messages, §4.13).
+     */
+    leaveDeletedSession: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'server' || event.event.type !== 'delete_chat_session') return;
+      const deleted = event.event.session_id;
+      if (!deleted || deleted !== context.sessionId) return;
+      const move = { type: 'new_chat_session', agent_key: null } as const;
+      const again = { type: 'delete_chat_session', session_id: deleted } as const;
+      enqueue.assign({
+        held: [
+          ...context.held,
+          { id: null, event: summarize(move), data: JSON.stringify(move), reply: false },
+          { id: null, event: summarize(again), data: JSON.stringify(again), reply: false },
+        ],
+      });
+      enqueue.raise({ type: 'gates.changed' });
+    }),
     noteServerEvent: assign(({ context, event }) => {
       if (event.type !== 'server') return {};
       if (isCatalogList(event.event.type) && !context.listed.includes(event.event.type)) return { listed: [...context.listed, event.event.type] };
@@ -350,7 +371,7 @@ export const outboxMachine = setup({
     'command.cancel': [{ guard: 'isReady', actions: 'sendCancel' }, { actions: 'refuseNotReady' }],
     'command.answered': { actions: 'settleAnswered' },
     'command.failed': { actions: 'settleAnswered' },
-    server: { actions: ['noteServerEvent', 'matchCancelled'] },
+    server: { actions: ['leaveDeletedSession', 'noteServerEvent', 'matchCancelled'] },
     'interaction.ended': { actions: ['noteOutcome', 'settleAnswer', raise({ type: 'answer.over' })] },
     /** Raised whenever a gate opened: whatever waits at it may go now. */
     'gates.changed': { actions: ['settleAnswer', 'flush', 'releaseWaitingText'] },

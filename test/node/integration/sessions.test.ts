@@ -21,7 +21,7 @@ import type { Simulator } from '../../../src/sim/types.js';
 import type { TranscriptMessage } from '../../../src/data/transcript/index.js';
 import type { UploadProgress } from '../../../src/actors/upload.js';
 import { countingFetch, expectUploadProgress } from '../../helpers/client.js';
-import { cleanup, firstMatch, makeClient, rejection, startSim, withTimeout, type Harness } from './harness.js';
+import { cleanup, firstMatch, makeClient, rejection, startSim, until, withTimeout, type Harness } from './harness.js';
 
 const subscriptions: Subscription[] = [];
 afterEach(async () => {
@@ -397,7 +397,7 @@ describe.each(['agentc', 'full'] as const)('profile %s', (profile) => {
   // 3. two tabs of one user
 
   describe('two tabs of the same user', () => {
-    it('A chats: B gets the upsert; A renames the session B is on: B sees the name; A deletes it: B gets delete_chat_session and stays on it', async () => {
+    it('A chats: B gets the upsert; A renames the session B is on: B sees the name; A deletes it: B leaves it for a new session and it stays deleted (issue 10, defect 6)', async () => {
       const sim = await startSim({ profile });
       const a = await connected(sim);
       const b = await connected(sim);
@@ -446,12 +446,23 @@ describe.each(['agentc', 'full'] as const)('profile %s', (profile) => {
       expect(idsOf(sessionsA.value)).not.toContain(shared);
       expect(currentId(a)).toBe(elsewhere);
 
-      // the server keeps the deleted session current for B (§4.16: no replacement); B's currentSession$ says so too
-      expect(sim.control.uiSessions().find((s) => s.uiSessionId === uiB)?.chatSessionId).toBe(shared);
-      expect(currentB.value?.session_id).toBe(shared);
-      expect(b.status().chatSessionId).toBe(shared);
+      // the server would keep the deleted session current for B (§4.16: no replacement) and save it
+      // again: B moves to a new session, then deletes the copy that move saved
+      const moved = await firstMatch(b.client.currentSession$, (s) => s !== null && s.session_id !== shared, WAIT, 'B on a new session');
+      expect(b.status().chatSessionId).toBe(moved!.session_id);
+      await until(() => sim.control.uiSessions().find((s) => s.uiSessionId === uiB)?.chatSessionId === moved!.session_id, WAIT, 'B on the new session on the server');
+      expect(typesOf(inbound(sim, deleteMark, uiB))).toEqual(['new_chat_session', 'delete_chat_session']);
       const pageB = await withTimeout(b.client.listSessions(), WAIT, 'B: listSessions()');
       expect(idsOf(pageB.chat_sessions)).not.toContain(shared);
+      const pageA = await withTimeout(a.client.listSessions(), WAIT, 'A: listSessions()');
+      expect(idsOf(pageA.chat_sessions)).not.toContain(shared);
+      expect(idsOf(sessionsA.value)).not.toContain(shared);
+      expect(idsOf(sessionsB.value)).not.toContain(shared);
+      // and a text in B goes to the new session, not to a re-created old one
+      await chat(b, 'hello from tab B');
+      const pageAfter = await withTimeout(a.client.listSessions(), WAIT, 'A: listSessions() after B chatted');
+      expect(idsOf(pageAfter.chat_sessions)).not.toContain(shared);
+      expect(idsOf(pageAfter.chat_sessions)).toContain(moved!.session_id);
     });
   });
 

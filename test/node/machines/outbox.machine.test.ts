@@ -27,6 +27,21 @@ describe('outbox: the ready gate', () => {
     expect(h.outcome(agents)).toMatchObject({ ok: true });
   });
 
+  it('leaves a session another tab deleted once the server is idle: a new session, then the copy that move saves is deleted (defect 6)', () => {
+    const h = outboxHarness();
+    h.readyAndIdle();
+    h.send({ type: 'server', event: { type: 'delete_chat_session', session_id: 'other' } as never });
+    expect(h.frames()).toEqual([]); // not this tab's session
+    h.send({ type: 'server.activity', activity: 'busy' });
+    h.send({ type: 'server', event: { type: 'delete_chat_session', session_id: 's1' } as never });
+    expect(h.frames()).toEqual([]);
+    h.send({ type: 'server.activity', activity: 'idle' });
+    expect(h.notices.flatMap((n) => (n.type === 'outbound' ? [JSON.parse(n.data)] : []))).toEqual([
+      { type: 'new_chat_session', agent_key: null },
+      { type: 'delete_chat_session', session_id: 's1' },
+    ]);
+  });
+
   it('asks only for the lists it never received, once', () => {
     const h = outboxHarness();
     h.send({ type: 'link.connecting' });
