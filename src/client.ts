@@ -6,9 +6,10 @@
  */
 import { combineLatest, defer, EMPTY, distinctUntilChanged, filter, map, Observable, of, shareReplay, Subscription, switchMap, takeUntil, takeWhile } from 'rxjs';
 import type { ActorRefFrom, SnapshotFrom } from 'xstate';
-import { snapshots, type Catalog } from './actors/rx.js';
+import { snapshots } from './actors/rx.js';
+import type { Catalog } from './data/plane.js';
 import { firstAttempt } from './actors/settle.js';
-import { createCommands, type ReplyVerdict, type SessionCommands } from './commands.js';
+import { createCommands, type ReplyVerdict, type SessionCommands } from './data/commands.js';
 import { uploadFile, uploadFiles, type UploadInput, type UploadOptions } from './actors/upload.js';
 import type { UploadResponse } from './schema/http.js';
 import type { ChatSession, ChatSessionIndexEntry } from './schema/session.js';

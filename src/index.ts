@@ -28,7 +28,7 @@ export type { NormalizedStopReason } from './schema/stop-reason.js';
 export type { SubSession, TranscriptMessage } from './data/transcript/index.js';
 export type { UploadInput, UploadOptions, UploadProgress } from './actors/upload.js';
 export type { UploadResponse } from './schema/http.js';
-export type { Catalog } from './actors/rx.js';
+export type { Catalog } from './data/plane.js';
 export type { ClientErrorReason } from './errors.js';
 export type {
   AuthOptions,

@@ -6,7 +6,7 @@
  */
 import { createActor, type ActorRefFrom, type AnyActorLogic } from 'xstate';
 import { createAuthActors, type TokenVault } from './actors/auth.actors.js';
-import { createDataPlane, type DataPlane } from './actors/rx.js';
+import { createDataPlane, type DataPlane } from './data/plane.js';
 import { createSocketActor } from './actors/socket.actor.js';
 import { awaitTokenLogic, createTokenGetter } from './actors/token.js';
 import { ClientError } from './errors.js';

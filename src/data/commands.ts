@@ -4,11 +4,11 @@
  * reply within the outbox's `replyTimeout`). The server answers strictly in order (PROTOCOL.md §1.5
  * rule 1), so the first matching reply after the request is the answer to it.
  */
-import { ClientError } from './errors.js';
-import type { AgentCatalogEntry, AgentConfiguration } from './schema/agent.js';
-import type { ClientEvent } from './schema/client.js';
-import type { ServerEvent } from './schema/server/index.js';
-import type { ChatSession, ChatSessionQueryResponse } from './schema/session.js';
+import { ClientError } from '../errors.js';
+import type { AgentCatalogEntry, AgentConfiguration } from '../schema/agent.js';
+import type { ClientEvent } from '../schema/client.js';
+import type { ServerEvent } from '../schema/server/index.js';
+import type { ChatSession, ChatSessionQueryResponse } from '../schema/session.js';
 
 /** What a reply matcher says of a server event: the answer, a refusal, or nothing (not the reply). */
 export type ReplyVerdict = { readonly answer: true } | { readonly error: ClientError } | undefined;
