@@ -79,14 +79,17 @@ export const conversationMachine = createMachine({
           {
             "guard": "hasLive",
             "target": "away",
-            "actions": {
-              "type": "tellAll",
-              "params": {
-                "event": {
-                  "type": "suspend"
+            "actions": [
+              {
+                "type": "tellAll",
+                "params": {
+                  "event": {
+                    "type": "suspend"
+                  }
                 }
-              }
-            }
+              },
+              "forgetTurnUnlessAgent"
+            ]
           },
           {
             "actions": "forgetTurn"
@@ -95,7 +98,7 @@ export const conversationMachine = createMachine({
       }
     },
     "away": {
-      "description": "A socket was lost while an answer ran: it is suspended (and the turn stays the agent's) until the next socket says whether it runs on.",
+      "description": "A socket was lost while an answer ran: it is suspended (and the agent's turn stays) until the next socket says whether it runs on.",
       "on": {
         "server": [
           {
@@ -133,7 +136,16 @@ export const conversationMachine = createMachine({
           {
             "actions": "routeServerEvent"
           }
-        ]
+        ],
+        "xstate.done.actor.*": {
+          "actions": [
+            "tellEnded",
+            "emitEnded",
+            "forgetInteraction",
+            "stopInteraction",
+            "forgetTurn"
+          ]
+        }
       }
     }
   }

@@ -175,6 +175,10 @@ export const conversationMachine = setup({
       if (event.type === 'stream.kind' && context.live.includes(event.sessionId)) enqueue.sendTo(interactionActorId(event.sessionId), { type: 'stream.kind', kind: event.kind });
     }),
     forgetTurn: enqueueActions(({ enqueue }) => enqueue.sendTo('turn', { type: 'connection.lost' })),
+    /** The agent's turn stays (the server runs the answer on); a user's turn seen before the loss is stale. */
+    forgetTurnUnlessAgent: enqueueActions(({ context, enqueue }) => {
+      if (context.turn !== 'agent') enqueue.sendTo('turn', { type: 'connection.lost' });
+    }),
     assignTurn: assign({ turn: ({ context, event }) => (event.type === 'turn.changed' ? event.turn : context.turn) }),
     reportActivity: enqueueActions(({ context, enqueue, self }) => {
       const activity = activityOf(context);
@@ -213,13 +217,13 @@ export const conversationMachine = setup({
       description: 'Connected, or never lost a socket with an answer in flight.',
       on: {
         'link.lost': [
-          { guard: 'hasLive', target: 'away', actions: { type: 'tellAll', params: { event: { type: 'suspend' } } } },
+          { guard: 'hasLive', target: 'away', actions: [{ type: 'tellAll', params: { event: { type: 'suspend' } } }, 'forgetTurnUnlessAgent'] },
           { actions: 'forgetTurn' },
         ],
       },
     },
     away: {
-      description: 'A socket was lost while an answer ran: it is suspended (and the turn stays the agent\'s) until the next socket says whether it runs on.',
+      description: 'A socket was lost while an answer ran: it is suspended (and the agent\'s turn stays) until the next socket says whether it runs on.',
       on: {
         server: [
           { guard: 'isShortForm', target: 'online', actions: [{ type: 'tellAll', params: { event: { type: 'resume' } } }, 'routeServerEvent'] },
@@ -230,6 +234,9 @@ export const conversationMachine = setup({
           },
           { actions: 'routeServerEvent' },
         ],
+        // an answer that ends while away (its socket never came back in time) leaves the server's
+        // state unknown: nothing may pre-empt until the server says whose turn it is
+        'xstate.done.actor.*': { actions: ['tellEnded', 'emitEnded', 'forgetInteraction', 'stopInteraction', 'forgetTurn'] },
       },
     },
   },

@@ -2,7 +2,7 @@
  * The conversation machine fed with real event streams recorded from the simulator.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createActor } from 'xstate';
+import { createActor, SimulatedClock } from 'xstate';
 import { conversationMachine, CONVERSATION_EVENT_TYPES } from '../../../src/machines/conversation.machine.js';
 import type { InteractionOutput } from '../../../src/machines/interaction.machine.js';
 import { decodeServerFrame } from '../../../src/schema/codec.js';
@@ -97,6 +97,24 @@ describe('conversation machine', () => {
     for (const event of events.slice(cut)) if (CONVERSATION_EVENT_TYPES.has(event.type)) actor.send({ type: 'server', event });
     expect(ended).toEqual([expect.objectContaining({ outcome: 'done', stopReason: 'stop' })]);
     expect(actor.getSnapshot().children.turn?.getSnapshot().value).toBe('user');
+  });
+
+  it('a requested text whose socket is lost and never comes back ends interrupted, and the turn is unknown again (not the stale user turn)', async () => {
+    const events = await record('default', 'Hi');
+    const burstEnd = events.findIndex((e) => e.type === 'user_turn_start');
+    const clock = new SimulatedClock();
+    const actor = createActor(conversationMachine, { input: { replyTimeoutMs: 10_000 }, clock }).start();
+    const ended: InteractionOutput[] = [];
+    actor.on('interaction.ended', (event) => ended.push(event.output));
+    for (const event of events.slice(0, burstEnd + 1)) if (CONVERSATION_EVENT_TYPES.has(event.type)) actor.send({ type: 'server', event });
+    actor.send({ type: 'text.requested' });
+    expect(actor.getSnapshot().children.turn?.getSnapshot().value).toBe('user');
+    actor.send({ type: 'link.lost' });
+    expect(actor.getSnapshot().children.turn?.getSnapshot().value).toBe('unknown'); // a user turn seen before the loss is stale
+    expect(actor.getSnapshot().context.activity).toBe('busy');
+    clock.increment(10_000);
+    expect(ended).toEqual([expect.objectContaining({ outcome: 'interrupted' })]);
+    expect(actor.getSnapshot().context.activity).toBe('unknown');
   });
 
   it('interrupts a suspended interaction when the next socket opens with the full burst (the server restarted)', async () => {

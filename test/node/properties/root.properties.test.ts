@@ -275,7 +275,7 @@ describe('client core properties (runtime, simulated clock, a model server)', ()
         stats.texts += server.texts;
         stats.settled += pending.length;
       }),
-      { numRuns: 400 },
+      { numRuns: 600 },
     );
     expect(stats.texts).toBeGreaterThan(25);
   });
