@@ -144,7 +144,10 @@ export const outboxMachine = createMachine({
             "target": ".unknown"
           }
         ],
-        "text.sent": ".busy"
+        "text.sent": {
+          "target": ".busy",
+          "actions": "clearTextSent"
+        }
       },
       "states": {
         "unknown": {
@@ -154,7 +157,8 @@ export const outboxMachine = createMachine({
           "entry": "gatesChanged"
         },
         "busy": {
-          "description": "An answer runs (or the server still finishes its task): pre-empting commands are held."
+          "description": "An answer runs (or the server still finishes its task): pre-empting commands are held.",
+          "entry": "gatesChanged"
         }
       }
     },

@@ -20,7 +20,7 @@
  * mark the next answer cancelled. The outbox talks to its parent (the root routes): frames go out as
  * `outbound`, and the conversation hears `text.requested`, `text.unanswered` and `cancel.confirmed`.
  */
-import { and, assign, emit, enqueueActions, not, raise, setup, stateIn } from 'xstate';
+import { and, assign, emit, enqueueActions, not, or, raise, setup, stateIn } from 'xstate';
 import type { InteractionOutput } from './interaction.machine.js';
 import { missingListRequests, isCatalogList, preempts, REFUSALS, summarize, waitsForReady, type OutboundSummary, type Refusal } from './outbox.logic.js';
 import type { ServerEvent } from '../schema/server/index.js';
@@ -115,8 +115,12 @@ export interface OutboxContext {
   /** The text that waits for the server to be idle (`cancelSent`: its interrupt's cancel is out), and texts that came meanwhile. */
   readonly waiting: (PendingText & { readonly cancelSent: boolean }) | null;
   readonly texts: readonly PendingText[];
-  /** The text whose answer runs: its id, and the outcome once the interaction ended. */
-  readonly answering: { readonly id: number; readonly output: InteractionOutput | null } | null;
+  /**
+   * The texts whose answers run, oldest first: each id, and the outcome once its interaction ended
+   * (one at most, unless the server went idle without ending one: then the older one still settles,
+   * at the latest at dispose).
+   */
+  readonly answering: readonly { readonly id: number; readonly output: InteractionOutput | null }[];
   /** Requests sent that wait for their reply, oldest first. */
   readonly awaiting: readonly number[];
   /** For each `client_wants_cancel` sent, in order: the cancel command's id (null for an interrupt) and whether an answer ran. */
@@ -124,6 +128,8 @@ export interface OutboxContext {
   /** The catalogue lists the server sent at least once. */
   readonly listed: readonly string[];
   readonly sessionId: string | null;
+  /** A text that starts an answer went out in this step, and the server region is not busy yet (its `text.sent` is queued). */
+  readonly textSent: boolean;
 }
 
 const CANCEL = JSON.stringify({ type: 'client_wants_cancel' });
@@ -133,8 +139,12 @@ const refused = (id: number, refusal: Refusal): Settled => ({ type: 'settled', i
 const done = (id: number, value: TextOutcome | null = null): Settled => ({ type: 'settled', id, ok: true, value });
 
 const inReady = stateIn({ link: 'ready' });
-const inIdle = stateIn({ server: 'idle' });
-const inBusy = stateIn({ server: 'busy' });
+/**
+ * Idle: the conversation says so, and no text that starts an answer went out since (the region moves
+ * to busy on the raised `text.sent`, but texts raised in the same step are decided before that).
+ */
+const inIdle = and([stateIn({ server: 'idle' }), ({ context }: { context: OutboxContext }) => !context.textSent]);
+const inBusy = or([stateIn({ server: 'busy' }), ({ context }: { context: OutboxContext }) => context.textSent]);
 
 export const outboxMachine = setup({
   types: {
@@ -175,6 +185,7 @@ export const outboxMachine = setup({
       if (self._parent) enqueue.sendTo(self._parent, { type: 'outbound', data: event.data } satisfies OutboxNotice);
       if (event.event.interaction) {
         if (self._parent) enqueue.sendTo(self._parent, { type: 'text.requested' } satisfies OutboxNotice);
+        enqueue.assign({ textSent: true });
         enqueue.raise({ type: 'text.sent' });
       }
       if (event.reply) enqueue.assign({ awaiting: [...context.awaiting, event.id] });
@@ -283,7 +294,7 @@ export const outboxMachine = setup({
         return;
       }
       if (self._parent) enqueue.sendTo(self._parent, { type: 'text.requested' } satisfies OutboxNotice);
-      enqueue.assign({ answering: { id: text.id, output: null } });
+      enqueue.assign({ answering: [...context.answering, { id: text.id, output: null }], textSent: true });
       enqueue.raise({ type: 'text.sent' });
     }),
     startWaiting: assign({
@@ -311,24 +322,30 @@ export const outboxMachine = setup({
       else if (check(inBusy) && !waiting.cancelSent) enqueue.raise({ type: 'text.interrupt' });
     }),
     gatesChanged: raise({ type: 'gates.changed' }),
+    /** The server region is busy now: it says the rest. */
+    clearTextSent: assign({ textSent: false }),
     noteOutcome: assign({
-      answering: ({ context, event }) =>
-        event.type === 'interaction.ended' && event.topLevel && context.answering && context.answering.output === null ? { ...context.answering, output: event.output } : context.answering,
+      answering: ({ context, event }) => {
+        if (event.type !== 'interaction.ended' || !event.topLevel) return context.answering;
+        const index = context.answering.findIndex((entry) => entry.output === null);
+        return index < 0 ? context.answering : context.answering.map((entry, i) => (i === index ? { ...entry, output: event.output } : entry));
+      },
     }),
     /** The answer's outcome is known: resolve the text once the server gave the turn back (at once when the link ended it). */
     settleAnswer: enqueueActions(({ context, enqueue, check }) => {
-      const answering = context.answering;
-      if (!answering?.output) return;
-      if (answering.output.outcome !== 'interrupted' && !check(inIdle)) return;
-      enqueue.emit(done(answering.id, answering.output));
-      enqueue.assign({ answering: null });
+      const idle = check(inIdle);
+      const ready = (entry: OutboxContext['answering'][number]) => entry.output !== null && (idle || entry.output.outcome === 'interrupted');
+      if (!context.answering.some(ready)) return;
+      for (const entry of context.answering) if (ready(entry)) enqueue.emit(done(entry.id, entry.output));
+      enqueue.assign({ answering: context.answering.filter((entry) => !ready(entry)) });
     }),
     /** No answer started in time: the text is settled `timeout` and the conversation lets the request go. */
     abandonAnswer: enqueueActions(({ context, enqueue, self }) => {
       if (self._parent) enqueue.sendTo(self._parent, { type: 'text.unanswered' } satisfies OutboxNotice);
-      if (context.answering && context.answering.output === null) {
-        enqueue.emit(refused(context.answering.id, REFUSALS.noTextReply));
-        enqueue.assign({ answering: null });
+      const unanswered = context.answering.at(-1);
+      if (unanswered && unanswered.output === null) {
+        enqueue.emit(refused(unanswered.id, REFUSALS.noTextReply));
+        enqueue.assign({ answering: context.answering.slice(0, -1) });
       }
     }),
     disposeAll: enqueueActions(({ context, enqueue, self }) => {
@@ -336,12 +353,12 @@ export const outboxMachine = setup({
         ...[...context.queue, ...context.held].map((item) => item.id),
         context.waiting?.id ?? null,
         ...context.texts.map((text) => text.id),
-        context.answering?.id ?? null,
+        ...context.answering.map((entry) => entry.id),
         ...context.awaiting,
         ...context.cancels.map((cancel) => cancel.id),
       ];
       for (const id of ids) if (id !== null) enqueue.emit(refused(id, REFUSALS.disposed));
-      enqueue.assign({ queue: [], held: [], waiting: null, texts: [], answering: null, awaiting: [], cancels: [] });
+      enqueue.assign({ queue: [], held: [], waiting: null, texts: [], answering: [], awaiting: [], cancels: [] });
       if (self._parent) enqueue.sendTo(self._parent, { type: 'outbox.drained' } satisfies OutboxNotice);
     }),
   },
@@ -353,11 +370,12 @@ export const outboxMachine = setup({
     held: [],
     waiting: null,
     texts: [],
-    answering: null,
+    answering: [],
     awaiting: [],
     cancels: [],
     listed: [],
     sessionId: null,
+    textSent: false,
   }),
   type: 'parallel',
   on: {
@@ -412,12 +430,12 @@ export const outboxMachine = setup({
           { guard: 'reportsBusy', target: '.busy' },
           { target: '.unknown' },
         ],
-        'text.sent': '.busy',
+        'text.sent': { target: '.busy', actions: 'clearTextSent' },
       },
       states: {
         unknown: { description: 'Not connected, or the server has not said whose turn it is: pre-empting commands wait.' },
         idle: { entry: 'gatesChanged' },
-        busy: { description: 'An answer runs (or the server still finishes its task): pre-empting commands are held.' },
+        busy: { description: 'An answer runs (or the server still finishes its task): pre-empting commands are held.', entry: 'gatesChanged' },
       },
     },
     text: {

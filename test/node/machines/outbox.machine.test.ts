@@ -134,6 +134,20 @@ describe('outbox: texts', () => {
     expect(h.sent).toEqual([first, second]);
   });
 
+  it('texts that came while one waited are decided one by one once it went: the next one sees the server busy (found by the property)', () => {
+    const h = outboxHarness();
+    h.readyAndIdle();
+    h.command({ type: 'text_input', text: 'raw', file_ids: [] });
+    const interrupting = h.text('!tools', true);
+    const second = h.text('second');
+    const third = h.text('third');
+    h.send({ type: 'server.activity', activity: 'idle' });
+    expect(h.outcome(interrupting)).toMatchObject({ ok: true, value: { outcome: 'command' } });
+    expect(h.frames().filter((type) => type === 'text_input')).toHaveLength(3); // raw, !tools, second
+    expect(h.outcome(second)).toBeUndefined();
+    expect(h.outcome(third)).toMatchObject({ ok: false, reason: 'interaction_in_progress' });
+  });
+
   it('a text that waits while the turn is unknown goes at idle; a socket lost meanwhile refuses it (not sent)', () => {
     const h = outboxHarness();
     h.readyAndIdle();

@@ -63,7 +63,7 @@ function run(actions: readonly Action[]) {
   };
   let seen = 0;
   /** Reads what the outbox told since the last look, as the conversation and the server would. */
-  const react = () => {
+  const react = (): void => {
     for (; seen < h.notices.length; seen++) {
       const notice = h.notices[seen]!;
       if (notice.type === 'outbound') {
@@ -82,6 +82,8 @@ function run(actions: readonly Action[]) {
       }
     }
     report();
+    // what the outbox did on hearing the new activity is read in the same step
+    if (seen < h.notices.length) react();
   };
   let textNo = 0;
   for (const action of actions) {
@@ -102,7 +104,11 @@ function run(actions: readonly Action[]) {
         } else if (action.to === 'ready' && m.link === 'underWay') {
           m.link = 'ready';
           h.send({ type: 'link.ready' });
-          if (m.requested && !m.running) m.requested = false; // the short form: a text that never arrived ends with the turn
+          if (m.requested && !m.running) {
+            // the short form with user_turn_start: the text never arrived; the conversation ends its interaction
+            m.requested = false;
+            h.send({ type: 'interaction.ended', output: output('interrupted'), topLevel: true });
+          }
           h.send({ type: 'server', event: { type: 'chat_session_changed', chat_session: { session_id: 's1' } } as never });
         } else if (action.to === 'lost' && m.link === 'ready') {
           m.link = 'underWay';
@@ -162,7 +168,7 @@ describe('outbox properties', () => {
         stats.sentTexts += frames.filter((type) => type === 'text_input').length;
         for (const s of settled) s.ok ? stats.ok++ : stats.refused++;
       }),
-      { numRuns: 400 },
+      { numRuns: 1000 },
     );
     // the interesting paths were exercised
     expect(stats.sentTexts).toBeGreaterThan(200);
