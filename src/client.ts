@@ -135,14 +135,19 @@ export interface RealtimeClient extends SessionCommands {
   readonly catalog$: Observable<Catalog>;
 }
 
+/** The connection's state from its tags (never its state names). */
 function connectionState(snapshot: SnapshotFrom<typeof connectionMachine>): ConnectionState {
-  const value = snapshot.value;
-  if (typeof value === 'string') return value === 'retrying' || value === 'awaitingToken' ? 'reconnecting' : (value as ConnectionState);
-  const phase = value.attempt.phase;
-  if (phase === 'ready') return 'ready';
-  if (typeof phase === 'object' && phase.starting === 'opening') return snapshot.context.attempt > 0 ? 'reconnecting' : 'connecting';
-  return 'initializing';
+  if (snapshot.hasTag('ready')) return 'ready';
+  if (snapshot.hasTag('opening')) return snapshot.context.attempt > 0 ? 'reconnecting' : 'connecting';
+  if (snapshot.hasTag('initializing')) return 'initializing';
+  if (snapshot.hasTag('reconnecting')) return 'reconnecting';
+  if (snapshot.hasTag('failed')) return 'failed';
+  if (snapshot.hasTag('closed')) return 'closed';
+  return 'idle';
 }
+
+/** What streams now, from the interaction's tags. */
+const STREAMING_KINDS = ['waiting', 'text', 'thought', 'toolSelection', 'toolCall'] as const;
 
 function stateName(value: unknown): string {
   return typeof value === 'string' ? value : Object.keys(value as object)[0] ?? '';
@@ -255,12 +260,11 @@ export function connectClient(runtime: Runtime): RealtimeClient {
         ? snapshots(actor).pipe(
             map((snapshot): InteractionView | null => {
               if (snapshot.status !== 'active') return null;
-              const value = snapshot.value;
               return {
                 sessionId: snapshot.context.sessionId,
                 interactionId: snapshot.context.interactionId,
-                state: value === 'requested' ? 'requested' : value === 'suspended' ? 'suspended' : 'streaming',
-                streaming: typeof value === 'object' ? value.streaming : null,
+                state: snapshot.hasTag('requested') ? 'requested' : snapshot.hasTag('suspended') ? 'suspended' : 'streaming',
+                streaming: snapshot.hasTag('streaming') ? (STREAMING_KINDS.find((kind) => snapshot.hasTag(kind)) ?? null) : null,
               };
             }),
           )

@@ -7,6 +7,9 @@ export const connectionMachine = createMachine({
   "initial": "idle",
   "states": {
     "idle": {
+      "tags": [
+        "idle"
+      ],
       "description": "Not connected, and never asked to be.",
       "on": {
         "connect": {
@@ -110,11 +113,17 @@ export const connectionMachine = createMachine({
               "initial": "opening",
               "states": {
                 "opening": {
+                  "tags": [
+                    "opening"
+                  ],
                   "on": {
                     "socket.opened": "initializing"
                   }
                 },
                 "initializing": {
+                  "tags": [
+                    "initializing"
+                  ],
                   "description": "Waiting for the first frame: the full initialization burst, or the short reconnect form.",
                   "on": {
                     "server.event": [
@@ -136,6 +145,9 @@ export const connectionMachine = createMachine({
                   }
                 },
                 "burst": {
+                  "tags": [
+                    "initializing"
+                  ],
                   "description": "The full burst (§7.1): ready at its `user_turn_start`.",
                   "on": {
                     "server.event": [
@@ -153,6 +165,9 @@ export const connectionMachine = createMachine({
               }
             },
             "ready": {
+              "tags": [
+                "ready"
+              ],
               "entry": [
                 "clearError",
                 "resetRefusals",
@@ -220,6 +235,9 @@ export const connectionMachine = createMachine({
       }
     },
     "awaitingToken": {
+      "tags": [
+        "reconnecting"
+      ],
       "description": "The server refused the token: auth renews it (refresh, login, provider); the next attempt waits for a token the server has not refused.",
       "entry": {
         "type": "tellLink",
@@ -253,6 +271,9 @@ export const connectionMachine = createMachine({
       }
     },
     "retrying": {
+      "tags": [
+        "reconnecting"
+      ],
       "description": "Waiting before the next attempt (backoff with jitter).",
       "entry": [
         "planRetry",
@@ -275,6 +296,9 @@ export const connectionMachine = createMachine({
       }
     },
     "failed": {
+      "tags": [
+        "failed"
+      ],
       "description": "Gave up (maxAttempts, autoReconnect off, no valid token, or refused again with a new token); `connect` tries again.",
       "entry": {
         "type": "tellLink",
@@ -290,6 +314,9 @@ export const connectionMachine = createMachine({
       }
     },
     "closed": {
+      "tags": [
+        "closed"
+      ],
       "description": "Disconnected on purpose; `connect` starts again.",
       "entry": {
         "type": "tellLink",

@@ -42,6 +42,9 @@ export const interactionMachine = createMachine({
   },
   "states": {
     "requested": {
+      "tags": [
+        "requested"
+      ],
       "description": "Sent (or announced), waiting for `interaction {started:true}`; the outbox gives up after its replyTimeout.",
       "on": {
         "server.interactionStarted": {
@@ -56,6 +59,9 @@ export const interactionMachine = createMachine({
       }
     },
     "streaming": {
+      "tags": [
+        "streaming"
+      ],
       "initial": "waiting",
       "on": {
         "suspend": "suspended",
@@ -93,14 +99,37 @@ export const interactionMachine = createMachine({
         ]
       },
       "states": {
-        "waiting": {},
-        "text": {},
-        "thought": {},
-        "toolSelection": {},
-        "toolCall": {}
+        "waiting": {
+          "tags": [
+            "waiting"
+          ]
+        },
+        "text": {
+          "tags": [
+            "text"
+          ]
+        },
+        "thought": {
+          "tags": [
+            "thought"
+          ]
+        },
+        "toolSelection": {
+          "tags": [
+            "toolSelection"
+          ]
+        },
+        "toolCall": {
+          "tags": [
+            "toolCall"
+          ]
+        }
       }
     },
     "suspended": {
+      "tags": [
+        "suspended"
+      ],
       "description": "The socket was lost; the server may still run the answer. Waiting for the next socket.",
       "after": {
         "resumeTimeout": {
@@ -113,6 +142,10 @@ export const interactionMachine = createMachine({
       }
     },
     "resuming": {
+      "tags": [
+        "streaming",
+        "waiting"
+      ],
       "description": "A new socket (short form): the next answer event continues the run; `user_turn_start` first means it ended while away.",
       "on": {
         "suspend": "suspended",

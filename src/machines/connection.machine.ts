@@ -92,6 +92,8 @@ export const connectionMachine = setup({
     input: {} as ConnectionInput,
     context: {} as ConnectionContext,
     events: {} as ConnectionEvent,
+    /** What the app-facing layer reads (`connection$`): never the state names. */
+    tags: {} as 'idle' | 'opening' | 'initializing' | 'ready' | 'reconnecting' | 'failed' | 'closed',
   },
   actors: {
     /** Provided by the client: one connection attempt (see createSocketActor). */
@@ -209,6 +211,7 @@ export const connectionMachine = setup({
   initial: 'idle',
   states: {
     idle: {
+      tags: ['idle'],
       description: 'Not connected, and never asked to be.',
       on: { connect: { target: 'attempt', actions: 'startFirstAttempt' } },
     },
@@ -253,8 +256,9 @@ export const connectionMachine = setup({
               after: { connectionTimeout: { target: '#connection.retrying', actions: 'assignTimeout' } },
               initial: 'opening',
               states: {
-                opening: { on: { 'socket.opened': 'initializing' } },
+                opening: { tags: ['opening'], on: { 'socket.opened': 'initializing' } },
                 initializing: {
+                  tags: ['initializing'],
                   description: 'Waiting for the first frame: the full initialization burst, or the short reconnect form.',
                   on: {
                     'server.event': [
@@ -265,6 +269,7 @@ export const connectionMachine = setup({
                   },
                 },
                 burst: {
+                  tags: ['initializing'],
                   description: 'The full burst (§7.1): ready at its `user_turn_start`.',
                   on: {
                     'server.event': [{ guard: 'isUserTurnStart', target: '#connection.attempt.phase.ready', actions: 'assignServerIds' }, { actions: 'assignServerIds' }],
@@ -273,6 +278,7 @@ export const connectionMachine = setup({
               },
             },
             ready: {
+              tags: ['ready'],
               entry: ['clearError', 'resetRefusals', { type: 'tellLink', params: { link: 'ready' } }],
               after: { stableAfter: { actions: 'markStable' } },
               on: { 'server.event': { actions: 'assignServerIds' } },
@@ -300,6 +306,7 @@ export const connectionMachine = setup({
       },
     },
     awaitingToken: {
+      tags: ['reconnecting'],
       description: 'The server refused the token: auth renews it (refresh, login, provider); the next attempt waits for a token the server has not refused.',
       entry: { type: 'tellLink', params: { link: 'lost' } },
       invoke: {
@@ -314,6 +321,7 @@ export const connectionMachine = setup({
       on: { disconnect: 'closed' },
     },
     retrying: {
+      tags: ['reconnecting'],
       description: 'Waiting before the next attempt (backoff with jitter).',
       entry: ['planRetry', { type: 'tellLink', params: { link: 'lost' } }],
       always: { guard: not('mayRetry'), target: 'failed' },
@@ -321,11 +329,13 @@ export const connectionMachine = setup({
       on: { connect: 'attempt', disconnect: 'closed' },
     },
     failed: {
+      tags: ['failed'],
       description: 'Gave up (maxAttempts, autoReconnect off, no valid token, or refused again with a new token); `connect` tries again.',
       entry: { type: 'tellLink', params: { link: 'failed' } },
       on: { connect: { target: 'attempt', actions: 'startFirstAttempt' } },
     },
     closed: {
+      tags: ['closed'],
       description: 'Disconnected on purpose; `connect` starts again.',
       entry: { type: 'tellLink', params: { link: 'closed' } },
       on: { connect: { target: 'attempt', actions: 'startFirstAttempt' } },

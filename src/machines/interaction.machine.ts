@@ -32,6 +32,9 @@ export const DEFAULT_REPLY_TIMEOUT_MS = 30_000;
 /** The `reason` of an interaction the outbox abandoned because the server never started it. */
 export const NO_REPLY_REASON = 'no reply: the server did not start an interaction in time (the text may have been lost)';
 
+/** The phases and streaming kinds an interaction's states are tagged with. */
+export type InteractionTag = 'requested' | 'streaming' | 'suspended' | 'waiting' | 'text' | 'thought' | 'toolSelection' | 'toolCall';
+
 export type InteractionOutcome = 'done' | 'cancelled' | 'failed' | 'interrupted';
 
 export interface InteractionOutput {
@@ -83,6 +86,8 @@ export const interactionMachine = setup({
   types: {
     input: {} as InteractionInput,
     context: {} as InteractionContext,
+    /** What the app-facing layer reads (`interaction$`): the phase, and what is streaming. */
+    tags: {} as InteractionTag,
     events: {} as InteractionEvent,
     output: {} as InteractionOutput,
   },
@@ -146,6 +151,7 @@ export const interactionMachine = setup({
   },
   states: {
     requested: {
+      tags: ['requested'],
       description: 'Sent (or announced), waiting for `interaction {started:true}`; the outbox gives up after its replyTimeout.',
       on: {
         'server.interactionStarted': { target: 'streaming', actions: 'assignId' },
@@ -154,6 +160,7 @@ export const interactionMachine = setup({
       },
     },
     streaming: {
+      tags: ['streaming'],
       initial: 'waiting',
       on: {
         suspend: 'suspended',
@@ -165,19 +172,21 @@ export const interactionMachine = setup({
         ],
       },
       states: {
-        waiting: {},
-        text: {},
-        thought: {},
-        toolSelection: {},
-        toolCall: {},
+        waiting: { tags: ['waiting'] },
+        text: { tags: ['text'] },
+        thought: { tags: ['thought'] },
+        toolSelection: { tags: ['toolSelection'] },
+        toolCall: { tags: ['toolCall'] },
       },
     },
     suspended: {
+      tags: ['suspended'],
       description: 'The socket was lost; the server may still run the answer. Waiting for the next socket.',
       after: { resumeTimeout: { target: 'interrupted', actions: 'assignLostReason' } },
       on: { resume: 'resuming' },
     },
     resuming: {
+      tags: ['streaming', 'waiting'],
       description: 'A new socket (short form): the next answer event continues the run; `user_turn_start` first means it ended while away.',
       on: {
         suspend: 'suspended',
