@@ -78,6 +78,16 @@ function problemOf(error: unknown, rejectedReason: AuthProblem['reason']): AuthP
 
 const errorOf = (event: object): unknown => (event as { error?: unknown }).error;
 
+/** A refresh (before expiry, or to check a token the server refused): an expired or revoked token cannot be refreshed, so log in again or ask for a login. */
+const REFRESH = {
+  src: 'refresh',
+  onDone: { target: 'valid', actions: 'assignToken' },
+  onError: [
+    { guard: 'isRejected', target: 'acquiring', actions: 'assignRejected' },
+    { target: 'refreshRetry', actions: 'assignNetworkProblem' },
+  ],
+} as const;
+
 export const authMachine = setup({
   types: {
     input: {} as AuthInput,
@@ -189,26 +199,11 @@ export const authMachine = setup({
     },
     verifying: {
       description: 'The server refused the token at the handshake: refresh it (a 401 means it is dead: log in again, ask the provider, or ask for a login).',
-      invoke: {
-        src: 'refresh',
-        onDone: { target: 'valid', actions: 'assignToken' },
-        onError: [
-          { guard: 'isRejected', target: 'acquiring', actions: 'assignRejected' },
-          { target: 'refreshRetry', actions: 'assignNetworkProblem' },
-        ],
-      },
+      invoke: REFRESH,
       on: { login: 'loggingIn' },
     },
     refreshing: {
-      invoke: {
-        src: 'refresh',
-        onDone: { target: 'valid', actions: 'assignToken' },
-        onError: [
-          // an expired or revoked token cannot be refreshed: log in again, or ask for a login
-          { guard: 'isRejected', target: 'acquiring', actions: 'assignRejected' },
-          { target: 'refreshRetry', actions: 'assignNetworkProblem' },
-        ],
-      },
+      invoke: REFRESH,
       on: { 'token.expired': 'acquiring' },
     },
     refreshRetry: {
