@@ -6,6 +6,7 @@
  */
 import { createActor, type ActorRefFrom, type AnyActorLogic } from 'xstate';
 import { createAuthActors, type TokenVault } from './actors/auth.actors.js';
+import type { Clock } from './actors/clock.js';
 import { createDataPlane, type DataPlane } from './data/plane.js';
 import { createSocketActor } from './actors/socket.actor.js';
 import { awaitTokenLogic, createTokenGetter } from './actors/token.js';
@@ -18,15 +19,12 @@ import { replyTimeoutFor } from './machines/outbox.logic.js';
 import type { outboxMachine } from './machines/outbox.machine.js';
 import { resolveOptions, type ClientOptions, type ResolvedClientOptions } from './options.js';
 
-/** xstate's clock: what every `after` delay of every machine waits on. */
-export interface RuntimeClock {
-  setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
-  clearTimeout(id: unknown): void;
-}
+/** xstate's clock: what every `after` delay of every machine, and every wait of the I/O actors, waits on. */
+export type RuntimeClock = Clock;
 
 /** What a runtime may be given instead of the real thing. */
 export interface RuntimeDependencies {
-  /** The clock of every machine timer (xstate's `SimulatedClock` in tests). @default the real timers */
+  /** The clock of every timer: the machines' delays, the token getter's wait, the wait for a closing socket (xstate's `SimulatedClock` in tests). @default the real timers */
   readonly clock?: RuntimeClock;
   /** Wall-clock time in ms (token expiry, `connectedAt`, the round-trip time). @default Date.now */
   readonly now?: () => number;
@@ -87,12 +85,21 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
     now,
     skewMs,
     timeoutMs: resolved.connectionTimeout,
+    ...(deps.clock ? { clock: deps.clock } : {}),
   });
   const authActors = createAuthActors({ apiBase: resolved.url, fetch: fetchImpl!, auth: resolved.auth, vault, now, skewMs });
   // the WebSocket actor, unless a socket actor was given in its slot
   const sockets = deps.actors?.socket
     ? { logic: deps.actors.socket, allClosed: () => Promise.resolve() }
-    : createSocketActor({ apiBase: resolved.url, getToken, refuseToken: getToken.refuse, WebSocket: resolved.WebSocket, sink: data.sink, loginUiSessionId: () => vault.loginUiSessionId });
+    : createSocketActor({
+        apiBase: resolved.url,
+        getToken,
+        refuseToken: getToken.refuse,
+        WebSocket: resolved.WebSocket,
+        sink: data.sink,
+        loginUiSessionId: () => vault.loginUiSessionId,
+        ...(deps.clock ? { clock: deps.clock } : {}),
+      });
   const provided = clientMachine.provide({
     actors: {
       auth: authMachine.provide({ actors: authActors }),

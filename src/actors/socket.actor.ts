@@ -8,6 +8,7 @@
  * the server alive; counting them all would make every delta a machine event).
  */
 import ReconnectingWebSocket from 'partysocket/ws';
+import { REAL_TIMERS, type Clock } from './clock.js';
 import { fromCallback } from 'xstate';
 import { classifyClose, classifyHandshakeFailure } from '../machines/connection.logic.js';
 import { decodeServerEvent, NotAnEvent, type NonEventFrame } from '../schema/codec.js';
@@ -83,7 +84,10 @@ export interface SocketDependencies {
   readonly sink: FrameSink;
   /** The `ui_session_id` the last login proposed, used when the client has none yet (§2.2). */
   readonly loginUiSessionId?: () => string | null;
+  /** The clock of the wait for a previous socket's close (the runtime's). @default the real timers */
+  readonly clock?: Clock;
 }
+
 
 const textEncoder = new TextEncoder();
 const PING = JSON.stringify({ type: 'ping' });
@@ -132,7 +136,7 @@ const CLOSE_WAIT_MS = 2_000;
  * socket is still open (PROTOCOL.md §1.9). partysocket's own `close()` reports closed at once and
  * detaches its listeners, so the wrapper listens on the real socket.
  */
-function trackSockets(Base: WebSocketConstructor) {
+function trackSockets(Base: WebSocketConstructor, clock: Clock) {
   const live = new Set<{ close(code?: number): void; terminate?: () => void }>();
   let waiters: (() => void)[] = [];
   /** Where the next socket delivers its messages and errors (set right before partysocket constructs it). */
@@ -194,14 +198,14 @@ function trackSockets(Base: WebSocketConstructor) {
     live.size === 0
       ? Promise.resolve()
       : new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
+          const timer = clock.setTimeout(() => {
             for (const socket of live) socket.terminate?.(); // ws on Node: no close handshake to wait for
             live.clear();
             waiters = waiters.filter((w) => w !== done);
             resolve();
           }, timeoutMs);
           const done = () => {
-            clearTimeout(timer);
+            clock.clearTimeout(timer);
             resolve();
           };
           waiters.push(done);
@@ -215,7 +219,7 @@ function trackSockets(Base: WebSocketConstructor) {
 
 /** Creates the socket actor logic with its dependencies bound, and a way to wait for its sockets to close. */
 export function createSocketActor(deps: SocketDependencies) {
-  const tracker = trackSockets(deps.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketConstructor));
+  const tracker = trackSockets(deps.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketConstructor), deps.clock ?? REAL_TIMERS);
   const logic = fromCallback<SocketCommand, SocketInput, SocketEvent>(({ input, sendBack, receive }) => {
     let stopped = false;
     /** The token this attempt connects with (to mark it if the server refuses it). */

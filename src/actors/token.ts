@@ -6,6 +6,7 @@
  */
 import { fromPromise, waitFor, type ActorRefFrom } from 'xstate';
 import { ClientError } from '../errors.js';
+import { REAL_TIMERS, type Clock } from './clock.js';
 import { isTokenValid } from '../machines/auth.logic.js';
 import type { authMachine } from '../machines/auth.machine.js';
 
@@ -26,6 +27,8 @@ export interface TokenGetterDependencies {
   readonly skewMs: number;
   /** Give up waiting for the auth machine after this long (ms); undefined waits as long as it takes. */
   readonly timeoutMs?: number;
+  /** The clock of that wait (the runtime's: xstate's `SimulatedClock` in tests). @default the real timers */
+  readonly clock?: Clock;
 }
 
 /** A token getter, and how the socket actor marks a token the server refused. */
@@ -42,6 +45,7 @@ export const isRefused = (vault: { readonly refusedToken?: string | null }, toke
 /** Creates the getter. */
 export function createTokenGetter(deps: TokenGetterDependencies): TokenGetter {
   const { vault } = deps;
+  const clock = deps.clock ?? REAL_TIMERS;
   const usable = () => vault.token !== null && !isRefused(vault, vault.token) && isTokenValid(vault.token, deps.now(), deps.skewMs);
   /** Auth is checking the token after a handshake that failed without a cause: wait for its verdict. */
   const verifying = () => deps.auth().getSnapshot().matches('verifying');
@@ -49,12 +53,19 @@ export function createTokenGetter(deps: TokenGetterDependencies): TokenGetter {
     if (usable() && !verifying()) return deps.vault.token!;
     if (isRefused(vault, vault.token)) (deps.reportRefused ?? deps.reportExpired)();
     else if (deps.vault.token !== null && !usable()) deps.reportExpired();
+    // the wait is bounded on the injected clock (not a timer of its own): aborted when it runs out
+    const abort = new AbortController();
+    const timer = deps.timeoutMs === undefined ? undefined : clock.setTimeout(() => abort.abort(), deps.timeoutMs);
     const settled = await waitFor(
       deps.auth(),
       // refreshRetry: the refresh route is unreachable; the token it holds stays in use meanwhile
       (s) => ((s.matches('valid') || s.matches('refreshRetry')) && usable()) || s.matches('authRequired') || s.matches('loggedOut'),
-      deps.timeoutMs === undefined ? {} : { timeout: deps.timeoutMs },
-    ).catch(() => undefined);
+      { signal: abort.signal },
+    )
+      .catch(() => undefined)
+      .finally(() => {
+        if (timer !== undefined) clock.clearTimeout(timer);
+      });
     if ((settled?.matches('valid') || settled?.matches('refreshRetry')) && usable()) return deps.vault.token!;
     if (settled) throw new ClientError('auth_required', settled.context.lastError?.message ?? 'No valid token: log in again');
     // no verdict in time: the auth machine is still trying (the login server is unreachable or
