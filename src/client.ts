@@ -8,7 +8,7 @@ import { combineLatest, defer, EMPTY, distinctUntilChanged, filter, map, Observa
 import type { ActorRefFrom, SnapshotFrom } from 'xstate';
 import { snapshots } from './actors/rx.js';
 import type { Catalog } from './data/plane.js';
-import { firstAttempt } from './actors/settle.js';
+import { connectionProblem, firstAttempt, firstVerdict } from './actors/settle.js';
 import { createCommands, type ReplyVerdict, type SessionCommands } from './data/commands.js';
 import { uploadFile, uploadFiles, type UploadInput, type UploadOptions } from './actors/upload.js';
 import type { UploadResponse } from './schema/http.js';
@@ -312,33 +312,22 @@ export function connectClient(runtime: Runtime): RealtimeClient {
 
   const currentState = (): ConnectionState => connectionState(connection().getSnapshot());
 
-  const ready = (): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      if (isDisposed()) return reject(closedError());
-      const snapshot = connection().getSnapshot();
-      const state = connectionState(snapshot);
-      if (state === 'ready') return resolve();
-      if (state === 'failed') return reject(new ClientError(snapshot.context.lastError?.reason ?? 'network', snapshot.context.lastError?.message ?? 'The connection failed'));
-      let settled = false;
-      let subscription: Subscription | undefined;
-      const finish = (error?: ClientError) => {
-        if (settled) return;
-        settled = true;
-        subscription?.unsubscribe();
-        if (error) reject(error);
-        else resolve();
-      };
-      subscription = connectionSnapshot$.subscribe({
-        next: (s) => {
-          const next = connectionState(s);
-          if (next === 'ready') finish();
-          else if (next === 'failed') finish(new ClientError(s.context.lastError?.reason ?? 'network', s.context.lastError?.message ?? 'The connection failed'));
-          else if (next === 'closed' && state !== 'closed') finish(new ClientError('closed', 'The connection was closed'));
-        },
-        complete: () => finish(closedError()),
-      });
-      if (settled) subscription.unsubscribe();
-    });
+  /** Resolves at the next `ready`; rejects when the connection fails, is closed (after this call), or the client is disposed. */
+  const ready = (): Promise<void> => {
+    if (isDisposed()) return Promise.reject(closedError());
+    const initial = currentState();
+    return firstVerdict(
+      connectionSnapshot$,
+      (snapshot) => {
+        const state = connectionState(snapshot);
+        if (state === 'ready') return null;
+        if (state === 'failed') return connectionProblem(snapshot);
+        if (state === 'closed' && initial !== 'closed') return new ClientError('closed', 'The connection was closed');
+        return undefined;
+      },
+      closedError,
+    );
+  };
 
   /** Encodes (validates) a raw event: a malformed one is the caller's `protocol` error. */
   const encode = (event: ClientEvent): string => {

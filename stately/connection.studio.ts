@@ -236,7 +236,8 @@ export const connectionMachine = createMachine({
     },
     "awaitingToken": {
       "tags": [
-        "reconnecting"
+        "reconnecting",
+        "renewingToken"
       ],
       "description": "The server refused the token: auth renews it (refresh, login, provider); the next attempt waits for a token the server has not refused.",
       "entry": {

@@ -93,7 +93,7 @@ export const connectionMachine = setup({
     context: {} as ConnectionContext,
     events: {} as ConnectionEvent,
     /** What the app-facing layer reads (`connection$`): never the state names. */
-    tags: {} as 'idle' | 'opening' | 'initializing' | 'ready' | 'reconnecting' | 'failed' | 'closed',
+    tags: {} as 'idle' | 'opening' | 'initializing' | 'ready' | 'reconnecting' | 'renewingToken' | 'failed' | 'closed',
   },
   actors: {
     /** Provided by the client: one connection attempt (see createSocketActor). */
@@ -306,7 +306,7 @@ export const connectionMachine = setup({
       },
     },
     awaitingToken: {
-      tags: ['reconnecting'],
+      tags: ['reconnecting', 'renewingToken'],
       description: 'The server refused the token: auth renews it (refresh, login, provider); the next attempt waits for a token the server has not refused.',
       entry: { type: 'tellLink', params: { link: 'lost' } },
       invoke: {
