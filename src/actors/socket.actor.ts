@@ -9,6 +9,7 @@
  */
 import ReconnectingWebSocket from 'partysocket/ws';
 import { REAL_TIMERS, type Clock } from './clock.js';
+import { CONTROL_EVENT_TYPES, type ConnectionProblem, type SocketCommand, type SocketEvent, type SocketInput } from '../machines/socket.contract.js';
 import { fromCallback } from 'xstate';
 import { classifyClose, classifyHandshakeFailure } from '../machines/connection.logic.js';
 import { decodeServerEvent, NotAnEvent, type NonEventFrame } from '../schema/codec.js';
@@ -26,47 +27,6 @@ export interface FrameSink {
   other(frame: NonEventFrame, bytes: number): void;
   /** Called for every frame this socket sends; `ping` marks the heartbeat's ping (for the round-trip time). */
   sent(bytes: number, ping: boolean): void;
-}
-
-/** The server events the connection machine acts on; all others stay on the data plane. */
-export const CONTROL_EVENT_TYPES: ReadonlySet<string> = new Set([
-  'ui_session_id_changed',
-  'chat_session_changed',
-  'agent_configuration_changed',
-  'user_turn_start',
-  'pong',
-  'ping',
-]);
-
-/** Why a connection attempt ended, in words and as a ClientError reason. */
-export interface ConnectionProblem {
-  readonly reason: 'timeout' | 'network' | 'closed' | 'auth_required' | 'refused';
-  readonly message: string;
-}
-
-/** What the actor tells its parent. */
-export type SocketEvent =
-  | { type: 'socket.failed'; problem: ConnectionProblem }
-  /**
-   * The socket ended before it opened and no network cause was given: the server refused the
-   * upgrade with HTTP `status` (known only where the runtime says, e.g. `ws`), or, with `status`
-   * null, the runtime gave no cause at all (a browser: refused or unreachable).
-   */
-  | { type: 'socket.refused'; status: number | null; message: string }
-  | { type: 'socket.opened' }
-  | { type: 'socket.closed'; code: number; reason: string }
-  | { type: 'socket.activity' }
-  | { type: 'server.event'; event: ServerEvent };
-
-/** What the parent tells the actor. */
-export type SocketCommand = { type: 'socket.send'; data: string | ArrayBufferView<ArrayBuffer> | ArrayBuffer } | { type: 'socket.close'; code?: number; reason?: string };
-
-/** The actor's input (from the connection machine's context). */
-export interface SocketInput {
-  readonly maxMessageSize: number;
-  readonly uiSessionId: string | null;
-  readonly chatSessionId: string | null;
-  readonly agentKey: string | null;
 }
 
 /** Dependencies bound when the client is created (never part of machine context). */

@@ -19,7 +19,7 @@
  */
 import { assign, enqueueActions, fromPromise, not, sendTo, setup, type CallbackActorLogic, type PromiseActorLogic } from 'xstate';
 import type { ServerEvent } from '../schema/server/index.js';
-import type { SocketCommand, SocketEvent, SocketInput } from '../actors/socket.actor.js';
+import type { SocketCommand, SocketEvent, SocketInput } from './socket.contract.js';
 import { classifyClose, reconnectDelay, type ReconnectionPolicy } from './connection.logic.js';
 import { stepRandom } from './seeded.js';
 
@@ -40,8 +40,8 @@ export interface ConnectionInput {
   readonly seed: number;
 }
 
-export type { ConnectionProblem } from '../actors/socket.actor.js';
-import type { ConnectionProblem } from '../actors/socket.actor.js';
+export type { ConnectionProblem } from './socket.contract.js';
+import type { ConnectionProblem } from './socket.contract.js';
 
 export interface ConnectionContext {
   readonly settings: Omit<ConnectionInput, 'agentKey' | 'chatSessionId' | 'uiSessionId' | 'seed'>;

@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, SimulatedClock, type AnyActorRef } from 'xstate';
-import type { SocketCommand, SocketEvent, SocketInput } from '../../../src/actors/socket.actor.js';
+import type { SocketCommand, SocketEvent, SocketInput } from '../../../src/machines/socket.contract.js';
 import { DEFAULT_RECONNECTION } from '../../../src/machines/connection.logic.js';
 import { connectionMachine, type ConnectionInput } from '../../../src/machines/connection.machine.js';
 import type { ServerEvent } from '../../../src/schema/server/index.js';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, fromPromise, SimulatedClock, type ActorRefFrom } from 'xstate';
-import type { SocketCommand, SocketEvent, SocketInput } from '../../../src/actors/socket.actor.js';
+import type { SocketCommand, SocketEvent, SocketInput } from '../../../src/machines/socket.contract.js';
 import { awaitTokenLogic, createTokenGetter } from '../../../src/actors/token.js';
 import { tokenExpiry } from '../../../src/machines/auth.logic.js';
 import { authMachine, type AuthActorError, type AuthMode, type TokenInfo } from '../../../src/machines/auth.machine.js';

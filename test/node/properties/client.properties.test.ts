@@ -27,7 +27,7 @@ import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, fromPromise, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { awaitTokenLogic, createTokenGetter } from '../../../src/actors/token.js';
 import { createAuthActors, type TokenVault } from '../../../src/actors/auth.actors.js';
-import type { SocketCommand, SocketEvent, SocketInput } from '../../../src/actors/socket.actor.js';
+import type { SocketCommand, SocketEvent, SocketInput } from '../../../src/machines/socket.contract.js';
 import { isTokenValid, tokenExpiry } from '../../../src/machines/auth.logic.js';
 import { classifyClose } from '../../../src/machines/connection.logic.js';
 import { authMachine, type AuthActorError, type AuthMode, type TokenInfo } from '../../../src/machines/auth.machine.js';

@@ -4,7 +4,7 @@
  * the real connection machine with it and records every transition the machine makes.
  */
 import { createActor, createMachine, fromCallback, SimulatedClock, type AnyEventObject, type PromiseActorLogic, type SnapshotFrom } from 'xstate';
-import type { SocketCommand, SocketEvent, SocketInput } from '../../../src/actors/socket.actor.js';
+import type { SocketCommand, SocketEvent, SocketInput } from '../../../src/machines/socket.contract.js';
 import { DEFAULT_RECONNECTION } from '../../../src/machines/connection.logic.js';
 import { connectionMachine, type ConnectionInput } from '../../../src/machines/connection.machine.js';
 import type { ServerEvent } from '../../../src/schema/server/index.js';

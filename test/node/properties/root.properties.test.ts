@@ -16,9 +16,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromCallback, SimulatedClock } from 'xstate';
-import type { SocketCommand, SocketEvent, SocketInput } from '../../../src/actors/socket.actor.js';
+import type { SocketCommand, SocketEvent, SocketInput } from '../../../src/machines/socket.contract.js';
 import { connectClient } from '../../../src/client.js';
-import { CONTROL_EVENT_TYPES } from '../../../src/actors/socket.actor.js';
+import { CONTROL_EVENT_TYPES } from '../../../src/machines/socket.contract.js';
 import { preempts, summarize } from '../../../src/machines/outbox.logic.js';
 import { createRuntime, type Runtime } from '../../../src/runtime.js';
 import type { ClientEvent } from '../../../src/schema/client.js';
