@@ -123,8 +123,13 @@ export interface OutboxContext {
   readonly answering: readonly { readonly id: number; readonly output: InteractionOutput | null }[];
   /** Requests sent that wait for their reply, oldest first. */
   readonly awaiting: readonly number[];
-  /** For each `client_wants_cancel` sent, in order: the cancel command's id (null for an interrupt) and whether an answer ran. */
-  readonly cancels: readonly { readonly id: number | null; readonly running: boolean }[];
+  /**
+   * For each `client_wants_cancel` sent, in order: the cancel command's id (null for an interrupt),
+   * whether an answer ran, and which (the count of texts sent by then).
+   */
+  readonly cancels: readonly { readonly id: number | null; readonly running: boolean; readonly answer: number }[];
+  /** How many texts that start an answer went out (numbers the answers a cancel aims at). */
+  readonly answers: number;
   /** The catalogue lists the server sent at least once. */
   readonly listed: readonly string[];
   readonly sessionId: string | null;
@@ -185,7 +190,7 @@ export const outboxMachine = setup({
       if (self._parent) enqueue.sendTo(self._parent, { type: 'outbound', data: event.data } satisfies OutboxNotice);
       if (event.event.interaction) {
         if (self._parent) enqueue.sendTo(self._parent, { type: 'text.requested' } satisfies OutboxNotice);
-        enqueue.assign({ textSent: true });
+        enqueue.assign({ textSent: true, answers: context.answers + 1 });
         enqueue.raise({ type: 'text.sent' });
       }
       if (event.reply) enqueue.assign({ awaiting: [...context.awaiting, event.id] });
@@ -245,14 +250,18 @@ export const outboxMachine = setup({
     }),
     sendCancel: enqueueActions(({ context, event, enqueue, self, check }) => {
       if (self._parent) enqueue.sendTo(self._parent, { type: 'outbound', data: CANCEL } satisfies OutboxNotice);
-      enqueue.assign({ cancels: [...context.cancels, { id: event.type === 'command.cancel' ? event.id : null, running: !check(inIdle) }] });
+      enqueue.assign({ cancels: [...context.cancels, { id: event.type === 'command.cancel' ? event.id : null, running: !check(inIdle), answer: context.answers }] });
     }),
-    /** The server confirmed the oldest cancel: settle it, and tell the conversation when an answer ran. */
+    /**
+     * The server confirmed the oldest cancel: settle it, and tell the conversation when an answer ran
+     * and it is still the one the cancel aimed at (a `cancelled` that comes after that answer ended
+     * and the next text went out must not cancel the next answer).
+     */
     matchCancelled: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'server' || event.event.type !== 'cancelled') return;
       const [oldest, ...rest] = context.cancels;
       if (!oldest) return;
-      if (oldest.running && self._parent) enqueue.sendTo(self._parent, { type: 'cancel.confirmed' } satisfies OutboxNotice);
+      if (oldest.running && oldest.answer === context.answers && self._parent) enqueue.sendTo(self._parent, { type: 'cancel.confirmed' } satisfies OutboxNotice);
       if (oldest.id !== null) enqueue.emit(done(oldest.id));
       enqueue.assign({ cancels: rest });
     }),
@@ -294,7 +303,7 @@ export const outboxMachine = setup({
         return;
       }
       if (self._parent) enqueue.sendTo(self._parent, { type: 'text.requested' } satisfies OutboxNotice);
-      enqueue.assign({ answering: [...context.answering, { id: text.id, output: null }], textSent: true });
+      enqueue.assign({ answering: [...context.answering, { id: text.id, output: null }], textSent: true, answers: context.answers + 1 });
       enqueue.raise({ type: 'text.sent' });
     }),
     startWaiting: assign({
@@ -376,6 +385,7 @@ export const outboxMachine = setup({
     listed: [],
     sessionId: null,
     textSent: false,
+    answers: 0,
   }),
   type: 'parallel',
   on: {

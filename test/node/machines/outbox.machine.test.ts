@@ -211,6 +211,21 @@ describe('outbox: cancels and replies', () => {
     expect(h.told('cancel.confirmed')).toBe(1);
   });
 
+  it('a cancel confirmed after its answer ended and the next text went out does not cancel the next answer (found by the conversation property)', () => {
+    const h = outboxHarness();
+    h.readyAndIdle();
+    h.text('first');
+    h.send({ type: 'interaction.started' });
+    h.send({ type: 'server.activity', activity: 'busy' });
+    const next = h.text('next', true); // cancel out for the first answer
+    h.send({ type: 'interaction.ended', output: output('done'), topLevel: true });
+    h.send({ type: 'server.activity', activity: 'idle' });
+    expect(h.sent).toHaveLength(2); // the next text went out
+    h.send({ type: 'server', event: { type: 'cancelled' } as never }); // the late confirmation
+    expect(h.told('cancel.confirmed')).toBe(0);
+    expect(h.outcome(next)).toBeUndefined();
+  });
+
   it('a request expecting a reply settles when answered, fails with the server’s refusal, or times out after replyTimeout', () => {
     const h = outboxHarness(10_000);
     h.readyAndIdle();

@@ -650,6 +650,14 @@ describe('conversation properties (real client on the simulator)', () => {
       agentKey: 'firehose',
       commands: () => [new SendText(64, true, 76), new Send({ type: 'set_session_metadata', meta: { n: 93 } }, 38), new Drop(85)],
     },
+    {
+      // found by the property after the outbox redesign: the `cancelled` of an interrupt's cancel came
+      // after the answer it aimed at had ended and the interrupting text had gone out, and cancelled
+      // that text's answer (then suspended by a drop, it resolved "cancelled" with no interaction)
+      name: 'a late cancelled does not cancel the answer of the text sent after the answer it aimed at',
+      agentKey: 'firehose',
+      commands: () => [new SendText(44, true, 0), new Cancel(68), new SendText(128, true, 0), new Drop(105), new Drop(58)],
+    },
   ];
   for (const replay of replays) {
     it(`shrunk counterexample: ${replay.name}`, async () => {
