@@ -13,13 +13,13 @@ import { createCommands, type ReplyVerdict, type SessionCommands } from './data/
 import { uploadFile, uploadFiles, type UploadInput, type UploadOptions } from './actors/upload.js';
 import type { UploadResponse } from './schema/http.js';
 import type { ChatSession, ChatSessionIndexEntry } from './schema/session.js';
-import { ClientError, type ClientErrorReason } from './errors.js';
+import { ClientError } from './errors.js';
 import type { clientMachine } from './machines/client.machine.js';
 import type { connectionMachine } from './machines/connection.machine.js';
 import { interactionActorId } from './machines/conversation.machine.js';
-import type { InteractionOutput, interactionMachine } from './machines/interaction.machine.js';
-import { summarize } from './machines/outbox.logic.js';
-import type { Settled } from './machines/outbox.machine.js';
+import type { interactionMachine } from './machines/interaction.machine.js';
+import { REFUSALS, summarize } from './machines/outbox.logic.js';
+import type { Settled, TextOutcome } from './machines/outbox.machine.js';
 import type { turnMachine } from './machines/turn.machine.js';
 import type { TranscriptMessage } from './data/transcript/index.js';
 import type { ClientOptions } from './options.js';
@@ -76,7 +76,7 @@ export interface InteractionView {
 }
 
 /** How `sendText` ended: the interaction's outcome, or `command` for a `!command` (no interaction). */
-export type SendTextResult = InteractionOutput | { readonly outcome: 'command' };
+export type SendTextResult = TextOutcome;
 
 /** Options of `sendText`. */
 export interface SendTextOptions {
@@ -166,7 +166,7 @@ function checkTextOptions(options: unknown): SendTextOptions {
 }
 
 /** The error a refused command rejects with. */
-const refusal = (settled: Extract<Settled, { ok: false }>) => new ClientError(settled.reason as ClientErrorReason, settled.message);
+const refusal = (settled: Extract<Settled, { ok: false }>) => new ClientError(settled.reason, settled.message);
 
 /**
  * Creates a client. Nothing happens on the network until `connect()`.
@@ -207,7 +207,7 @@ export function connectClient(runtime: Runtime): RealtimeClient {
     else entry.reject(refusal(settled));
   });
   const sentSubscription = runtime.outbox().on('sent', ({ id }) => waiting.get(id)?.sent?.());
-  const closedError = () => new ClientError('closed', 'The client was disposed');
+  const closedError = () => new ClientError(REFUSALS.disposed.reason, REFUSALS.disposed.message);
   /** Hands a command to the outbox; the promise settles when the outbox settles it. */
   function submit<T>(make: (id: number) => Parameters<typeof root.send>[0], sent?: () => void): Promise<T> {
     if (isDisposed()) return Promise.reject(closedError());

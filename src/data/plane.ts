@@ -17,10 +17,11 @@ import { createHub } from '../actors/rx.js';
 import type { FrameSink } from '../actors/socket.actor.js';
 
 /**
- * The server events the root hears: the conversation's, the catalogue lists (the outbox asks again
- * for those missing) and `delete_chat_session` (the outbox leaves a session deleted elsewhere).
+ * The server events the root hears: the conversation's, and the outbox's: the catalogue lists (it
+ * asks again for those missing), `cancelled` (it matches each with its cancel) and
+ * `delete_chat_session` (it leaves a session deleted elsewhere).
  */
-const CONTROL_PLANE_TYPES: ReadonlySet<string> = new Set([...CONVERSATION_EVENT_TYPES, ...Object.keys(CATALOG_LISTS), 'delete_chat_session']);
+const CONTROL_PLANE_TYPES: ReadonlySet<string> = new Set([...CONVERSATION_EVENT_TYPES, ...Object.keys(CATALOG_LISTS), 'cancelled', 'delete_chat_session']);
 
 /** What the data plane tells the control plane: conversation events, and edges of the streaming kind. */
 export interface ControlHooks {

@@ -66,7 +66,6 @@ export const CONVERSATION_EVENT_TYPES: ReadonlySet<string> = new Set([
   'chat_session_changed',
   'interaction',
   'completion',
-  'cancelled',
   'system_message',
   'error',
 ]);

@@ -4,6 +4,7 @@
  * No xstate, no timers, no I/O.
  */
 import { nonPreemptingClientEventTypes, type ClientEvent } from '../schema/client.js';
+import type { ClientErrorReason } from '../errors.js';
 import { isChatCommand } from '../schema/text.js';
 
 /**
@@ -79,6 +80,6 @@ export const REFUSALS = {
   noReply: { reason: 'timeout', message: 'No reply from the server in time (replyTimeout)' },
   noTextReply: { reason: 'timeout', message: 'sendText: the server did not start an answer in time (the text may have been lost); the client is free for the next text' },
   disposed: { reason: 'closed', message: 'The client was disposed' },
-} as const satisfies Record<string, { reason: string; message: string }>;
+} as const satisfies Record<string, { reason: ClientErrorReason; message: string }>;
 
-export type Refusal = (typeof REFUSALS)[keyof typeof REFUSALS] | { readonly reason: string; readonly message: string };
+export type Refusal = (typeof REFUSALS)[keyof typeof REFUSALS] | { readonly reason: ClientErrorReason; readonly message: string };

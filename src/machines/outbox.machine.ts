@@ -21,6 +21,7 @@
  * `outbound`, and the conversation hears `text.requested`, `text.unanswered` and `cancel.confirmed`.
  */
 import { and, assign, emit, enqueueActions, not, or, raise, setup, stateIn } from 'xstate';
+import type { ClientErrorReason } from '../errors.js';
 import type { InteractionOutput } from './interaction.machine.js';
 import { missingListRequests, isCatalogList, preempts, REFUSALS, summarize, waitsForReady, type OutboundSummary, type Refusal } from './outbox.logic.js';
 import type { ServerEvent } from '../schema/server/index.js';
@@ -31,7 +32,7 @@ export type TextOutcome = InteractionOutput | { readonly outcome: 'command' };
 /** What the outbox emits once per command. */
 export type Settled =
   | { readonly type: 'settled'; readonly id: number; readonly ok: true; readonly value: TextOutcome | null }
-  | { readonly type: 'settled'; readonly id: number; readonly ok: false; readonly reason: string; readonly message: string };
+  | { readonly type: 'settled'; readonly id: number; readonly ok: false; readonly reason: ClientErrorReason; readonly message: string };
 
 /** What the outbox emits when a text goes on the wire (the app-facing layer echoes it then). */
 export interface Sent {
@@ -51,13 +52,13 @@ export type OutboxEvent =
   /** The reply of request `id` came. */
   | { type: 'command.answered'; id: number }
   /** The server answered request `id` with an error. */
-  | { type: 'command.failed'; id: number; reason: string; message: string }
+  | { type: 'command.failed'; id: number; reason: ClientErrorReason; message: string }
   | { type: 'link.connecting' }
   | { type: 'link.ready' }
   /** The socket was lost; a new attempt follows. */
   | { type: 'link.lost' }
   /** The connection ended (failed or closed on purpose). */
-  | { type: 'link.ended'; reason: string; message: string }
+  | { type: 'link.ended'; reason: ClientErrorReason; message: string }
   | { type: 'server.activity'; activity: ServerActivity }
   | { type: 'interaction.started' }
   | { type: 'interaction.ended'; output: InteractionOutput; topLevel: boolean }

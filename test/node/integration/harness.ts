@@ -48,7 +48,7 @@ export function scriptedClient(server: Scripted, overrides: Partial<ClientOption
 // a scripted server, for what the simulator does not do
 
 /** An unsigned JWT that expires in an hour (the client reads `exp`; a scripted server checks nothing). */
-function unsignedToken(): string {
+export function unsignedToken(): string {
   const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
   return `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: 'admin', exp: Math.floor(Date.now() / 1000) + 3600 })}.signature`;
 }

@@ -42,7 +42,7 @@ describe('outbox: the ready gate', () => {
     ]);
   });
 
-  it('asks only for the lists it never received, once', () => {
+  it('asks only for the lists it never received', () => {
     const h = outboxHarness();
     h.send({ type: 'link.connecting' });
     h.send({ type: 'server', event: { type: 'agent_list', agents: [] } as never });

@@ -25,6 +25,7 @@ import type { ClientEvent } from '../../../src/schema/client.js';
 import { decodeServerFrame } from '../../../src/schema/codec.js';
 import type { ServerEvent } from '../../../src/schema/server/index.js';
 import { fixtureObject } from '../../helpers/fixtures.js';
+import { unsignedToken } from '../integration/harness.js';
 
 const SESSION = 'admin-quiet-harbor';
 const ev = (name: string, patch: Record<string, unknown> = {}): ServerEvent => {
@@ -151,11 +152,6 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 20_000 }) }) },
 );
 
-const token = () => {
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  return `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: 'admin', exp: Math.floor(Date.now() / 1000) + 36_000 })}.sig`;
-};
-
 function build(server: Server, clock: SimulatedClock) {
   let runtime!: Runtime;
   const socket = fromCallback<SocketCommand, SocketInput, SocketEvent>(({ sendBack, receive }) => {
@@ -177,7 +173,7 @@ function build(server: Server, clock: SimulatedClock) {
     };
   });
   runtime = createRuntime(
-    { url: 'http://127.0.0.1:1', auth: { token: token() }, connectionTimeout: 5_000, pingInterval: 10_000, pongTimeout: 5_000, reconnection: { initialDelay: 100, maxDelay: 1_000 } },
+    { url: 'http://127.0.0.1:1', auth: { token: unsignedToken() }, connectionTimeout: 5_000, pingInterval: 10_000, pongTimeout: 5_000, reconnection: { initialDelay: 100, maxDelay: 1_000 } },
     { clock, seed: 1, now: () => Date.now(), actors: { socket } },
   );
   return { runtime, client: connectClient(runtime) };
