@@ -52,7 +52,7 @@ export interface ConversationContext {
   readonly sessionId: string | null;
   /** Session ids with an interaction actor in flight. */
   readonly live: readonly string[];
-  /** The turn child's state, as it told. */
+  /** The turn child's state, as it last told (`turn.changed`): guards cannot read a child's snapshot, and the activity is a guard. */
   readonly turn: Turn;
   /** The activity last told to the parent. */
   readonly activity: ServerActivity;
