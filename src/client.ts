@@ -23,6 +23,7 @@ import type { Settled, TextOutcome } from './machines/outbox.machine.js';
 import type { turnMachine } from './machines/turn.machine.js';
 import type { TranscriptMessage } from './data/transcript/index.js';
 import type { ClientOptions } from './options.js';
+import { VOICE_PORT, type VoicePort, type WithVoicePort } from './data/voice-port.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import type { ChatUser } from './schema/catalog.js';
 import type { ClientEvent } from './schema/client.js';
@@ -312,6 +313,24 @@ export function connectClient(runtime: Runtime): RealtimeClient {
 
   const currentState = (): ConnectionState => connectionState(connection().getSnapshot());
 
+  // ---------------------------------------------------------------- the voice slot (filled by agentc-realtime/audio)
+  let voiceDispose: (() => void) | null = null;
+  const voicePort: VoicePort = {
+    audio$: data.audio$,
+    cancels$: data.cancels$,
+    sendAudio: (bytes) => !isDisposed() && runtime.sendBinary(bytes),
+    clock: runtime.clock,
+    inspect: resolved.inspect,
+    attach(dispose) {
+      if (isDisposed()) throw new ClientError(REFUSALS.disposed.reason, REFUSALS.disposed.message);
+      if (voiceDispose) throw new ClientError('invalid_options', 'This client already has a voice; dispose it first');
+      voiceDispose = dispose;
+      return () => {
+        if (voiceDispose === dispose) voiceDispose = null;
+      };
+    },
+  };
+
   /** Resolves at the next `ready`; rejects when the connection fails, is closed (after this call), or the client is disposed. */
   const ready = (): Promise<void> => {
     if (isDisposed()) return Promise.reject(closedError());
@@ -403,7 +422,8 @@ export function connectClient(runtime: Runtime): RealtimeClient {
     maxFilesPerMessage: resolved.maxFilesPerMessage,
   };
 
-  const client: RealtimeClient = {
+  const client: RealtimeClient & WithVoicePort = {
+    [VOICE_PORT]: voicePort,
     uploadFile: (file, options) => (isDisposed() ? Promise.reject(closedError()) : uploadFile(uploads, file, options)),
     uploadFiles: (files, options) => (isDisposed() ? Promise.reject(closedError()) : uploadFiles(uploads, files, options)),
     ...createCommands({
@@ -458,6 +478,9 @@ export function connectClient(runtime: Runtime): RealtimeClient {
 
     dispose() {
       if (isDisposed()) return;
+      const voice = voiceDispose;
+      voiceDispose = null;
+      voice?.(); // the microphone and the speakers are released first
       root.send({ type: 'dispose' }); // the outbox settles every command still waiting, then the root stops
       root.stop();
       for (const entry of waiting.values()) entry.reject(closedError());

@@ -47,6 +47,10 @@ export interface Runtime {
   readonly connection: () => ActorRefFrom<typeof connectionMachine>;
   readonly conversation: () => ActorRefFrom<typeof conversationMachine>;
   readonly outbox: () => ActorRefFrom<typeof outboxMachine>;
+  /** The clock the runtime was given (undefined: the real timers). */
+  readonly clock: RuntimeClock | undefined;
+  /** Sends a binary frame on the open socket now; `false` when none is open (or the socket slot is a fake). */
+  readonly sendBinary: (data: ArrayBuffer) => boolean;
   /** A currently valid token (uploads, the socket). */
   readonly getToken: () => Promise<string>;
   readonly fetch: typeof globalThis.fetch | undefined;
@@ -90,7 +94,7 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
   const authActors = createAuthActors({ apiBase: resolved.url, fetch: fetchImpl!, auth: resolved.auth, vault, now, skewMs });
   // the WebSocket actor, unless a socket actor was given in its slot
   const sockets = deps.actors?.socket
-    ? { logic: deps.actors.socket, allClosed: () => Promise.resolve() }
+    ? { logic: deps.actors.socket, allClosed: () => Promise.resolve(), sendBinary: (_data: ArrayBuffer) => false }
     : createSocketActor({
         apiBase: resolved.url,
         getToken,
@@ -149,6 +153,8 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
     connection: () => root.system.get('connection') as ActorRefFrom<typeof connectionMachine>,
     conversation,
     outbox: () => root.system.get('outbox') as ActorRefFrom<typeof outboxMachine>,
+    clock: deps.clock,
+    sendBinary: sockets.sendBinary,
     getToken,
     fetch: fetchImpl,
     allClosed: () => sockets.allClosed(),

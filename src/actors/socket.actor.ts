@@ -25,9 +25,15 @@ export interface FrameSink {
   event(event: ServerEvent, bytes: number): void;
   /** Called for every other frame (audio, unknown, invalid). */
   other(frame: NonEventFrame, bytes: number): void;
-  /** Called for every frame this socket sends; `ping` marks the heartbeat's ping (for the round-trip time). */
-  sent(bytes: number, ping: boolean): void;
+  /**
+   * Called for every frame this socket sends; `kind` marks the heartbeat's ping (for the round-trip
+   * time) and a cancel (the voice stops playback the moment one goes out).
+   */
+  sent(bytes: number, kind: SentKind): void;
 }
+
+/** What a sent frame was, where it matters to the data plane. */
+export type SentKind = 'ping' | 'cancel' | null;
 
 /** Dependencies bound when the client is created (never part of machine context). */
 export interface SocketDependencies {
@@ -51,6 +57,8 @@ export interface SocketDependencies {
 
 const textEncoder = new TextEncoder();
 const PING = JSON.stringify({ type: 'ping' });
+/** The one spelling of a cancel (the outbox's and the codec's agree; a test holds them to it). */
+export const CANCEL_FRAME = JSON.stringify({ type: 'client_wants_cancel' });
 
 /** Node's native UTF-8 length when there is one (much cheaper than scanning in JS). */
 const nativeByteLength = (globalThis as { Buffer?: { byteLength(text: string, encoding: 'utf8'): number } }).Buffer?.byteLength;
@@ -180,6 +188,8 @@ function trackSockets(Base: WebSocketConstructor, clock: Clock) {
 /** Creates the socket actor logic with its dependencies bound, and a way to wait for its sockets to close. */
 export function createSocketActor(deps: SocketDependencies) {
   const tracker = trackSockets(deps.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketConstructor), deps.clock ?? REAL_TIMERS);
+  /** Sends a binary frame on the socket that is open now (the voice's data plane); null while none is. */
+  let binaryOut: ((data: ArrayBuffer) => boolean) | null = null;
   const logic = fromCallback<SocketCommand, SocketInput, SocketEvent>(({ input, sendBack, receive }) => {
     let stopped = false;
     /** The token this attempt connects with (to mark it if the server refuses it). */
@@ -223,8 +233,15 @@ export function createSocketActor(deps: SocketDependencies) {
     let awaitingLife = false;
 
     const decodeOptions = { maxMessageSize: input.maxMessageSize };
+    const sendBinary = (data: ArrayBuffer): boolean => {
+      if (socket.readyState !== socket.OPEN) return false;
+      socket.send(data);
+      deps.sink.sent(data.byteLength, null);
+      return true;
+    };
     socket.onopen = () => {
       opened = true;
+      binaryOut = sendBinary;
       sendBack({ type: 'socket.opened' });
     };
     function deliver(data: string | ArrayBuffer, bytes?: number): void {
@@ -250,6 +267,7 @@ export function createSocketActor(deps: SocketDependencies) {
     // through partysocket's onmessage: setting both would deliver twice
     // partysocket reports an error as a close with code 1000; the real socket's error says what happened
     socket.onclose = (event: { code: number; reason: string }) => {
+      if (binaryOut === sendBinary) binaryOut = null;
       if (closed) return;
       closed = true;
       const refuse = () => {
@@ -274,9 +292,10 @@ export function createSocketActor(deps: SocketDependencies) {
         socket.send(command.data);
         const ping = command.data === PING;
         if (ping) awaitingLife = true;
-        deps.sink.sent(byteLength(command.data), ping);
+        deps.sink.sent(byteLength(command.data), ping ? 'ping' : command.data === CANCEL_FRAME ? 'cancel' : null);
       } else {
         closed = true;
+        if (binaryOut === sendBinary) binaryOut = null;
         socket.close(command.code ?? 1000, command.reason ?? '');
       }
     });
@@ -284,11 +303,16 @@ export function createSocketActor(deps: SocketDependencies) {
     return () => {
       stopped = true;
       closed = true;
+      if (binaryOut === sendBinary) binaryOut = null;
       socket.onopen = null;
       socket.onmessage = null;
       socket.onclose = null;
       socket.close(1000, 'client closed');
     };
   });
-  return { logic, allClosed: tracker.allClosed, liveSockets: tracker.liveCount };
+  /** Sends a binary frame now if a socket is open; `false` (nothing sent, nothing kept) otherwise. */
+  const sendBinary = (data: ArrayBuffer): boolean => {
+    return binaryOut ? binaryOut(data) : false;
+  };
+  return { logic, allClosed: tracker.allClosed, liveSockets: tracker.liveCount, sendBinary };
 }

@@ -14,7 +14,7 @@ import { CONVERSATION_EVENT_TYPES } from '../machines/conversation.machine.js';
 import { CATALOG_LISTS } from '../machines/outbox.logic.js';
 import { createTranscript, type TranscriptMessage } from './transcript/index.js';
 import { createHub } from '../actors/rx.js';
-import type { FrameSink } from '../actors/socket.actor.js';
+import type { FrameSink, SentKind } from '../actors/socket.actor.js';
 
 /**
  * The server events the root hears: the conversation's, and the outbox's: the catalogue lists (it
@@ -97,6 +97,7 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
   const events = createHub<ServerEvent>();
   const errors = new Subject<ClientError>();
   const audio = createHub<Int16Array>();
+  const cancels = createHub<void>();
   const user = new BehaviorSubject<ChatUser | null>(null);
   const catalog = new BehaviorSubject<Catalog>(EMPTY_CATALOG);
   const disposed = new BehaviorSubject<boolean>(false);
@@ -201,10 +202,11 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
           break; // a newer server's event: not an error; it is not on events$ (which is typed)
       }
     },
-    sent(bytes: number, ping: boolean) {
+    sent(bytes: number, kind: SentKind) {
       stats.messagesSent++;
       stats.bytesSent += bytes;
-      if (ping) stats.pingSentAt = now();
+      if (kind === 'ping') stats.pingSentAt = now();
+      else if (kind === 'cancel') cancels.next(undefined);
     },
   };
 
@@ -215,6 +217,8 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
     errors: errors,
     errors$: errors.asObservable(),
     audio$: audio.observable,
+    /** A `client_wants_cancel` went on the wire (whoever asked: `cancel()`, an interrupt, a raw send). */
+    cancels$: cancels.observable,
     user$: user.pipe(distinctUntilChanged()),
     messages$: defer(() => {
       startFolding();
@@ -255,7 +259,7 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
     /** Completes every stream (dispose), after telling `disposed$`. */
     complete(): void {
       disposed.next(true);
-      for (const stream of [events, errors, audio, user, catalog, messages, streaming, sessions, currentSession, disposed] as { complete(): void }[]) stream.complete();
+      for (const stream of [events, errors, audio, cancels, user, catalog, messages, streaming, sessions, currentSession, disposed] as { complete(): void }[]) stream.complete();
     },
   };
 }
