@@ -93,6 +93,8 @@ export class Bridge {
   private heygenClient: boolean;
   private readonly voice: VoiceChannel | null;
   private closed = false;
+  /** What the client's microphone sent (binary frames), for tests to check (not protocol). */
+  readonly audioIn = { frames: 0, samples: 0, sumSquares: 0, zeroCrossings: 0, last: 0 };
 
   constructor(
     readonly uiSessionId: string,
@@ -226,7 +228,16 @@ export class Bridge {
 
   private async handleBinary(data: Buffer): Promise<void> {
     if (data.byteLength % 2 !== 0) throw new Error('buffer size must be a multiple of element size');
-    this.voice?.pushInput(new Int16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)));
+    const pcm = new Int16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+    const meter = this.audioIn;
+    meter.frames++;
+    meter.samples += pcm.length;
+    for (const sample of pcm) {
+      meter.sumSquares += (sample / 32_768) ** 2;
+      if ((sample >= 0) !== (meter.last >= 0)) meter.zeroCrossings++;
+      meter.last = sample;
+    }
+    this.voice?.pushInput(pcm);
   }
 
   private async handleText(text: string): Promise<void> {

@@ -229,6 +229,12 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
         chatSessionId: bridge.chat.sessionId,
         connected: bridge.socket?.isOpen ?? false,
         interactionRunning: bridge.interactionRunning,
+        audioIn: {
+          frames: bridge.audioIn.frames,
+          samples: bridge.audioIn.samples,
+          rms: bridge.audioIn.samples > 0 ? Math.sqrt(bridge.audioIn.sumSquares / bridge.audioIn.samples) : 0,
+          zeroCrossings: bridge.audioIn.zeroCrossings,
+        },
       }));
     },
   };

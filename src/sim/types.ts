@@ -106,6 +106,11 @@ export interface UiSessionInfo {
   readonly chatSessionId: string;
   readonly connected: boolean;
   readonly interactionRunning: boolean;
+  /**
+   * The microphone audio the client sent (binary frames, PCM16 at 24 kHz): frame and sample counts,
+   * RMS as a fraction of full scale, and zero crossings (a tone of f Hz crosses 2·f times a second).
+   */
+  readonly audioIn: { readonly frames: number; readonly samples: number; readonly rms: number; readonly zeroCrossings: number };
 }
 
 /** Fault injection and inspection. */

@@ -10,6 +10,10 @@
  *     before a UI session exists, a refresh failure, tokens);
  *   - `paced` (`deltaMs: 5`, streamed deltas are paced), provided as `simPacedHttpUrl`
  *     (client-faults.test.ts: a drop while an answer streams);
+ *   - `voice` (the `full` profile: microphone audio in, speech out; `deltaMs: 20`), provided as
+ *     `simVoiceHttpUrl`, and `voiceAgentc` (the real server's profile), as `simVoiceAgentcHttpUrl`
+ *     (voice.test.ts); `GET /sessions` reports each UI session's `audioIn` (frames, samples, RMS,
+ *     zero crossings of the microphone audio received);
  * - a tiny control endpoint on 127.0.0.1 (provided as `simControlUrl`) through which a browser test
  *   injects faults into a simulator. The query parameter `?sim=main|faults|paced` picks the simulator
  *   (default `main`). Routes:
@@ -45,6 +49,8 @@ declare module 'vitest' {
     simFaultsHttpUrl: string;
     /** The API base of the `paced` simulator (`deltaMs: 5`; only client-faults.test.ts uses it). */
     simPacedHttpUrl: string;
+    simVoiceHttpUrl: string;
+    simVoiceAgentcHttpUrl: string;
     /**
      * The fault-injection endpoint, e.g. `http://127.0.0.1:41235`; `?sim=main|faults|paced` picks the
      * simulator (see the routes at the top of global-setup.ts).
@@ -78,7 +84,7 @@ function answer(res: ServerResponse, status: number, body?: unknown): void {
 }
 
 /** The simulators, by the name the control endpoint's `?sim=` takes. */
-const SIM_NAMES = ['main', 'faults', 'paced'] as const;
+const SIM_NAMES = ['main', 'faults', 'paced', 'voice', 'voiceAgentc'] as const;
 type SimName = (typeof SIM_NAMES)[number];
 
 function targetOf(body: Record<string, unknown>): SocketTarget | undefined {
@@ -114,6 +120,8 @@ export default async function setup(project: TestProject) {
     main: await createSimulator({ deltaMs: 0 }), // client.test.ts
     faults: await createSimulator({ deltaMs: 0 }), // client-faults.test.ts
     paced: await createSimulator({ deltaMs: 5 }), // client-faults.test.ts: an answer that takes a while
+    voice: await createSimulator({ profile: 'full', deltaMs: 20 }), // voice.test.ts: speech in and out
+    voiceAgentc: await createSimulator({ deltaMs: 0 }), // voice.test.ts: the real server's profile (no voice pipeline)
   };
 
   const control = createServer((req, res) => {
@@ -197,6 +205,8 @@ export default async function setup(project: TestProject) {
   project.provide('simHttpUrl', sims.main.httpUrl);
   project.provide('simFaultsHttpUrl', sims.faults.httpUrl);
   project.provide('simPacedHttpUrl', sims.paced.httpUrl);
+  project.provide('simVoiceHttpUrl', sims.voice.httpUrl);
+  project.provide('simVoiceAgentcHttpUrl', sims.voiceAgentc.httpUrl);
   project.provide('simControlUrl', `http://127.0.0.1:${(control.address() as AddressInfo).port}`);
 
   return async () => {
