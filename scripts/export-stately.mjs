@@ -7,11 +7,15 @@ import { conversationMachine } from '../dist/machines/conversation.machine.js';
 import { interactionMachine } from '../dist/machines/interaction.machine.js';
 import { outboxMachine } from '../dist/machines/outbox.machine.js';
 import { turnMachine } from '../dist/machines/turn.machine.js';
+import { captureMachine } from '../dist/machines/capture.machine.js';
+import { playbackMachine } from '../dist/machines/playback.machine.js';
+import { voiceInputMachine } from '../dist/machines/voice-input.machine.js';
+import { voiceMachine } from '../dist/machines/voice.machine.js';
 import { statelyFiles } from './stately.mjs';
 
 const dir = new URL('../stately/', import.meta.url);
 mkdirSync(dir, { recursive: true });
-for (const [file, content] of Object.entries(statelyFiles([clientMachine, authMachine, connectionMachine, turnMachine, interactionMachine, conversationMachine, outboxMachine]))) {
+for (const [file, content] of Object.entries(statelyFiles([clientMachine, authMachine, connectionMachine, turnMachine, interactionMachine, conversationMachine, outboxMachine, voiceMachine, captureMachine, playbackMachine, voiceInputMachine]))) {
   writeFileSync(new URL(file, dir), content);
   console.log(`stately/${file}`);
 }

@@ -172,6 +172,7 @@ export const voiceMachine = setup({
       states: {
         cancelling: {
           invoke: {
+            id: 'cancel',
             src: 'cancelAnswer',
             onDone: 'waitingForTurn',
             onError: { target: '#voice.agentTalking', actions: 'noteBargeInFailure' },

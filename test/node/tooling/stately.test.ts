@@ -7,12 +7,16 @@ import { conversationMachine } from '../../../src/machines/conversation.machine.
 import { interactionMachine } from '../../../src/machines/interaction.machine.js';
 import { outboxMachine } from '../../../src/machines/outbox.machine.js';
 import { turnMachine } from '../../../src/machines/turn.machine.js';
+import { captureMachine } from '../../../src/machines/capture.machine.js';
+import { playbackMachine } from '../../../src/machines/playback.machine.js';
+import { voiceInputMachine } from '../../../src/machines/voice-input.machine.js';
+import { voiceMachine } from '../../../src/machines/voice.machine.js';
 import { statelyFiles } from '../../../scripts/stately.mjs';
 
 const dir = new URL('../../../stately/', import.meta.url);
 
 describe('stately/', () => {
-  const expected = statelyFiles([clientMachine, authMachine, connectionMachine, turnMachine, interactionMachine, conversationMachine, outboxMachine]);
+  const expected = statelyFiles([clientMachine, authMachine, connectionMachine, turnMachine, interactionMachine, conversationMachine, outboxMachine, voiceMachine, captureMachine, playbackMachine, voiceInputMachine]);
 
   it('holds exactly the generated files (plus README.md)', () => {
     const present = readdirSync(dir).filter((file) => file !== 'README.md').sort();
