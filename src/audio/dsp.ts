@@ -264,7 +264,8 @@ function polyphaseResampler(ratio: Ratio, table: PhaseTable, latency: number): R
   const history = table.taps - 1;
   const wholeStep = Math.floor(down / up);
   const phaseStep = down % up;
-  let buffer: Float32Array = new Float32Array(history + 4096);
+  // Float64: the samples are read once per tap, and a double needs no conversion per read.
+  let buffer = new Float64Array(history + 4096);
   let position = 0;
   let phase = 0;
 
@@ -298,14 +299,14 @@ function polyphaseResampler(ratio: Ratio, table: PhaseTable, latency: number): R
 }
 
 /** A larger working buffer with the first `keep` samples of `buffer` carried over. */
-function grow(buffer: Float32Array, keep: number, needed: number): Float32Array {
-  const larger = new Float32Array(Math.max(needed, 2 * buffer.length));
+function grow(buffer: Float64Array, keep: number, needed: number): Float64Array<ArrayBuffer> {
+  const larger = new Float64Array(Math.max(needed, 2 * buffer.length));
   larger.set(buffer.subarray(0, keep));
   return larger;
 }
 
 /** One output sample: the window of `table.taps` samples from `start`, filtered at phase `phase / up`. */
-function outputSample(table: PhaseTable, samples: Float32Array, start: number, phase: number): number {
+function outputSample(table: PhaseTable, samples: Float64Array, start: number, phase: number): number {
   const { coefficients, taps, width } = table;
   switch (table.kernel) {
     case 'folded':
@@ -318,7 +319,7 @@ function outputSample(table: PhaseTable, samples: Float32Array, start: number, p
 }
 
 /** `Σ samples[start + m] · coefficients[row + m]` for `m < count` (a multiple of 4), four sums at a time. */
-function dot(samples: Float32Array, start: number, coefficients: Float64Array, row: number, count: number): number {
+function dot(samples: Float64Array, start: number, coefficients: Float64Array, row: number, count: number): number {
   let a = 0;
   let b = 0;
   let c = 0;
@@ -333,7 +334,7 @@ function dot(samples: Float32Array, start: number, coefficients: Float64Array, r
 }
 
 /** `Σ coefficients[row + q] · (samples[start + q] + samples[end − q])` for `q < pairs` (even), two sums at a time. */
-function foldedDot(samples: Float32Array, start: number, end: number, coefficients: Float64Array, row: number, pairs: number): number {
+function foldedDot(samples: Float64Array, start: number, end: number, coefficients: Float64Array, row: number, pairs: number): number {
   let a = 0;
   let b = 0;
   for (let q = 0; q < pairs; q += 2) {
@@ -344,7 +345,7 @@ function foldedDot(samples: Float32Array, start: number, end: number, coefficien
 }
 
 /** Phase `phase / up` lies between two rows of an interpolated table: the output is interpolated linearly between them. */
-function interpolatedDot(table: PhaseTable, samples: Float32Array, start: number, phase: number): number {
+function interpolatedDot(table: PhaseTable, samples: Float64Array, start: number, phase: number): number {
   const { coefficients, width, phases } = table;
   const exact = (phase * phases) / table.up;
   const row = Math.floor(exact);
@@ -371,9 +372,10 @@ const PCM16_SCALE = 32_768;
 export function floatToPcm16(input: Float32Array): Int16Array<ArrayBuffer> {
   const output = new Int16Array(input.length);
   for (let i = 0; i < input.length; i++) {
-    const scaled = input[i]! * PCM16_SCALE;
-    // NaN fails both comparisons and Math.round keeps it NaN, which an Int16Array stores as 0.
-    output[i] = scaled >= 32_767 ? 32_767 : scaled <= -32_768 ? -32_768 : Math.round(scaled);
+    // floor(x + ½) is Math.round, and several times faster in V8. NaN fails both comparisons and
+    // stays NaN, which an Int16Array stores as 0.
+    const shifted = input[i]! * PCM16_SCALE + 0.5;
+    output[i] = Math.floor(shifted > 32_767 ? 32_767 : shifted < -32_768 ? -32_768 : shifted);
   }
   return output;
 }
@@ -384,7 +386,8 @@ export function floatToPcm16(input: Float32Array): Int16Array<ArrayBuffer> {
  */
 export function pcm16ToFloat(input: Int16Array): Float32Array<ArrayBuffer> {
   const output = new Float32Array(input.length);
-  for (let i = 0; i < input.length; i++) output[i] = input[i]! / PCM16_SCALE;
+  // × 2^−15 is exactly ÷ 32768, and cheaper.
+  for (let i = 0; i < input.length; i++) output[i] = input[i]! * (1 / PCM16_SCALE);
   return output;
 }
 
