@@ -54,7 +54,7 @@ function streamed(convert: (block: Float32Array) => Float32Array, input: Float32
  * (noise, distortion, aliases, images).
  */
 function fitSine(samples: Float32Array, frequency: number, rate: number, from: number) {
-  let ss = 0, cc = 0, sc = 0, ys = 0, yc = 0; // prettier-ignore
+  let [ss, cc, sc, ys, yc] = [0, 0, 0, 0, 0];
   const omega = (2 * Math.PI * frequency) / rate;
   for (let i = from; i < samples.length; i++) {
     const s = Math.sin(omega * i);
