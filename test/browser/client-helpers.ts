@@ -125,9 +125,10 @@ export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Prom
 
 /**
  * The simulators of global-setup.ts: `main` (client.test.ts), `faults` and `paced` (`deltaMs: 5`)
- * (client-faults.test.ts). The control endpoint picks one with `?sim=`.
+ * (client-faults.test.ts), `voice` (the `full` profile) and `voiceAgentc` (voice.test.ts). The
+ * control endpoint picks one with `?sim=`.
  */
-export type SimName = 'main' | 'faults' | 'paced';
+export type SimName = 'main' | 'faults' | 'paced' | 'voice' | 'voiceAgentc';
 
 /** A fault of the control endpoint (global-setup.ts). */
 export type Fault = 'drop' | 'malformed' | 'restart' | 'drop-at-event' | 'half-open' | 'revoke-tokens' | 'clear-faults';
@@ -204,6 +205,8 @@ export interface SimSession {
   readonly chatSessionId: string;
   readonly connected: boolean;
   readonly interactionRunning: boolean;
+  /** The microphone audio the simulator received from this UI session. */
+  readonly audioIn: { readonly frames: number; readonly samples: number; readonly rms: number; readonly zeroCrossings: number };
 }
 
 /** `GET /sessions` on the control endpoint, for the simulator `sim` (default `main`). */
