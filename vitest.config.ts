@@ -1,9 +1,14 @@
+import { fileURLToPath } from 'node:url';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { findChromium } from './scripts/chromium.mjs';
+import { writeSineWav } from './test/browser/fake-mic-wav.js';
 
 // `npm test` runs scripts/ensure-chromium.mjs first, which finds or installs Chromium (or explains how).
 const chromium = findChromium() ?? '/usr/bin/chromium';
+
+// Chromium's fake microphone plays this file in a loop: a 440 Hz sine at amplitude 0.5 (test/browser/audio).
+const fakeMic = writeSineWav(fileURLToPath(new URL('./node_modules/.cache/agentc-realtime', import.meta.url)));
 
 export default defineConfig({
   test: {
@@ -37,6 +42,9 @@ export default defineConfig({
                   '--disable-component-update',
                   '--disable-sync',
                   '--autoplay-policy=no-user-gesture-required',
+                  '--use-fake-ui-for-media-stream',
+                  '--use-fake-device-for-media-stream',
+                  `--use-file-for-fake-audio-capture=${fakeMic}`,
                 ],
               },
             }),
