@@ -131,7 +131,7 @@ it('cancel during playback: the output is silent within one render quantum, and 
   cleanups.push(() => events.unsubscribe());
   await within(client.send({ type: 'set_agent_voice', voice_id: 'alloy' }), 'set_agent_voice');
   await events.next((event) => event.type === 'agent_voice_changed', 'the voice changed');
-  void client.sendText('firehose 3000').catch(() => undefined);
+  void client.sendText('SLOW 200').catch(() => undefined);
   await output.next((view) => view.chunksPlayed >= 2 && view.isPlaying, 'speech playing', { timeoutMs: 10_000 });
   const cancelledAtFrame = Math.round(context.currentTime * context.sampleRate);
   await within(client.cancel(), 'cancel');
@@ -154,7 +154,7 @@ it('frames outside the user turn are suppressed (counted), never sent late', asy
   await turns.next((turn) => turn === 'user', 'the user turn');
   await within(voice.start(), 'the microphone');
   await input.next((view) => view.chunksStreamed >= 2, 'frames streamed in the user turn', { timeoutMs: 8_000 });
-  void client.sendText('firehose 3000').catch(() => undefined);
+  void client.sendText('SLOW 200').catch(() => undefined);
   await turns.next((turn) => turn === 'agent', 'the agent turn');
   await sleep(250); // a frame being captured when the turn changed may still be on its way
   const before = await audioIn('voice', uiSessionId);
@@ -177,7 +177,7 @@ it('barge-in: push-to-talk while the agent answers cancels the answer, then stre
   const events = new Recorder(client.events$, (event) => event.type);
   cleanups.push(() => events.unsubscribe());
   await within(voice.start(), 'the microphone');
-  const answer = client.sendText('firehose 3000');
+  const answer = client.sendText('SLOW 200');
   await events.next((event) => event.type === 'interaction' && event.started, 'the answer started');
   voice.pushToTalk(true);
   await state.next((view) => view.bargingIn, 'barging in');

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import * as main from '../../../src/index.js';
 import * as protocol from '../../../src/protocol.js';
 import * as sim from '../../../src/sim/index.js';
+import * as audio from '../../../src/audio/index.js';
 
 const root = new URL('../../../', import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
@@ -20,6 +21,43 @@ describe('public API', () => {
       'encodeClientEvent',
       'serverEventTypes',
     ]);
+  });
+
+  it('agentc-realtime/audio exports exactly these names', () => {
+    expect(Object.keys(audio).sort()).toEqual(['AudioProcessorError', 'AudioProcessorErrorCode', 'createResampler', 'createVoice', 'floatToPcm16', 'pcm16ToFloat']);
+  });
+
+  it('the core entry never loads the audio code (nor standardized-audio-context): its module graph, from the built files', () => {
+    const seen = new Set<string>();
+    const bare = new Set<string>();
+    const visit = (url: URL): void => {
+      if (seen.has(url.href)) return;
+      seen.add(url.href);
+      const code = readFileSync(url, 'utf8');
+      for (const match of code.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+        const specifier = (match[1] ?? match[2])!;
+        if (specifier.startsWith('.')) visit(new URL(specifier, url));
+        else bare.add(specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/'));
+      }
+    };
+    visit(new URL('dist/index.js', root));
+    const files = [...seen].map((href) => href.slice(new URL('dist/', root).href.length));
+    expect(files.length).toBeGreaterThan(20); // the walk follows the graph
+    expect(files).toContain('data/voice-port.js'); // the port is core; what fills it is not
+    expect(files.filter((file) => file.startsWith('audio/'))).toEqual([]);
+    expect([...bare].sort()).toEqual(['partysocket', 'rxjs', 'valibot', 'xstate']);
+  });
+
+  it('the audio entry imports in plain Node without touching browser APIs, and its DSP works there', () => {
+    const script = `
+      const audio = await import('agentc-realtime/audio');
+      const pcm = audio.floatToPcm16(audio.createResampler(48000, 24000)(new Float32Array(480).fill(0.5)));
+      console.log(JSON.stringify({ length: pcm.length, names: Object.keys(audio).sort() }));
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: new URL('.', root), encoding: 'utf8' });
+    const result = JSON.parse(out) as { length: number; names: string[] };
+    expect(result.length).toBe(240);
+    expect(result.names).toEqual(Object.keys(audio).sort());
   });
 
   it('agentc-realtime/sim exports exactly these names', () => {
