@@ -18,10 +18,10 @@ import { voiceMachine } from '../machines/voice.machine.js';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_OUTPUT_RATE, DEFAULT_WIRE_RATE, voiceOutput, type InputMode, type VoiceOutput } from '../machines/voice.logic.js';
 import type { Voice as VoiceModel } from '../schema/catalog.js';
 import type { IAudioContext, IAudioNode } from 'standardized-audio-context';
-import { openCapture, type CaptureSession, type MediaDevicesLike } from './capture.js';
+import { openCapture, type CaptureHandlers, type MediaDevicesLike } from './capture.js';
 import { createChunker, createEnergyGate, createResampler, floatToPcm16, levelToMeter, pcm16ToLittleEndianBytes } from './dsp.js';
 import { AudioProcessorError, AudioProcessorErrorCode } from './errors.js';
-import { createPlayer } from './player.js';
+import { createPlayer, type Player } from './player.js';
 
 /** The microphone's state, as `input$` reports it. */
 export type VoiceInputState = 'idle' | 'requestingPermission' | 'ready' | 'recording' | 'permissionDenied' | 'failed';
@@ -72,6 +72,22 @@ export interface VoiceOptions {
   readonly destination?: IAudioNode<IAudioContext>;
   /** The media devices to ask. @default navigator.mediaDevices */
   readonly mediaDevices?: MediaDevicesLike;
+  /**
+   * Where the voice's input comes from instead of the microphone: any source of mono Float32 blocks
+   * (a file, a WebRTC track, a PCM stream in Node). The microphone options above then do not apply.
+   */
+  readonly source?: AudioSource;
+  /** What plays the agent's speech instead of the Web Audio player (e.g. a sink in Node). */
+  readonly player?: Player;
+}
+
+/** A source of the voice's input, opened by `start()` and closed by `stop()`. */
+export interface AudioSource {
+  /**
+   * Starts delivering mono blocks to `handlers.samples` (any size, any rate: they are resampled to
+   * the wire rate); resolves once it runs. Rejects with an `AudioProcessorError` when it cannot.
+   */
+  open(handlers: CaptureHandlers): Promise<{ readonly sampleRate: number; readonly deviceId: string | null; close(): Promise<void> | void }>;
 }
 
 /** What `input$` emits. */
@@ -195,10 +211,24 @@ export function createVoice(client: RealtimeClient, options: VoiceOptions = {}):
   const tick = new Subject<void>();
 
   // ---------------------------------------------------------------- the microphone actor
+  const source: AudioSource = options.source ?? {
+    open: (handlers) =>
+      openCapture(
+        {
+          echoCancellation: options.echoCancellation ?? true,
+          noiseSuppression: options.noiseSuppression ?? true,
+          autoGainControl: options.autoGainControl ?? true,
+          ...(options.deviceId !== undefined ? { deviceId: options.deviceId } : {}),
+          ...(options.worklet !== undefined ? { worklet: options.worklet } : {}),
+          ...(options.mediaDevices !== undefined ? { mediaDevices: options.mediaDevices } : {}),
+        },
+        handlers,
+      ),
+  };
   const microphone = fromCallback<MicrophoneCommand, void, MicrophoneEvent>(({ sendBack, receive }) => {
     let streaming = false;
     let closed = false;
-    let session: CaptureSession | null = null;
+    let session: { close(): Promise<void> | void } | null = null;
     let resample: ((input: Float32Array) => Float32Array) | null = null;
     let resampleFrom = 0;
     const chunker = createChunker(chunkSize);
@@ -207,16 +237,7 @@ export function createVoice(client: RealtimeClient, options: VoiceOptions = {}):
       if (streaming && port.sendAudio(pcm16ToLittleEndianBytes(chunk))) counters.streamed++;
       else counters.suppressed++;
     };
-    openCapture(
-      {
-        echoCancellation: options.echoCancellation ?? true,
-        noiseSuppression: options.noiseSuppression ?? true,
-        autoGainControl: options.autoGainControl ?? true,
-        ...(options.deviceId !== undefined ? { deviceId: options.deviceId } : {}),
-        ...(options.worklet !== undefined ? { worklet: options.worklet } : {}),
-        ...(options.mediaDevices !== undefined ? { mediaDevices: options.mediaDevices } : {}),
-      },
-      {
+    source.open({
         samples(block, sampleRate) {
           if (closed) return;
           if (!resample || resampleFrom !== sampleRate) {
@@ -237,8 +258,7 @@ export function createVoice(client: RealtimeClient, options: VoiceOptions = {}):
         deviceChanged(deviceId) {
           if (!closed) sendBack({ type: 'mic.deviceChanged', deviceId });
         },
-      },
-    ).then(
+    }).then(
       (opened) => {
         if (closed) return void opened.close();
         session = opened;
@@ -274,11 +294,13 @@ export function createVoice(client: RealtimeClient, options: VoiceOptions = {}):
   });
 
   // ---------------------------------------------------------------- the speaker actor
-  const player = createPlayer({
-    volume: options.volume ?? 1,
-    ...(options.audioContext !== undefined ? { context: options.audioContext } : {}),
-    ...(options.destination !== undefined ? { destination: options.destination } : {}),
-  });
+  const player =
+    options.player ??
+    createPlayer({
+      volume: options.volume ?? 1,
+      ...(options.audioContext !== undefined ? { context: options.audioContext } : {}),
+      ...(options.destination !== undefined ? { destination: options.destination } : {}),
+    });
   const speaker = fromCallback<SpeakerCommand, void, SpeakerEvent>(({ sendBack, receive }) => {
     let open = true;
     let rate = outputRate;
