@@ -61,25 +61,35 @@ async function nextSeconds(rec: ReturnType<typeof recorder>, sampleRate: number,
   return concat(rec.blocks).subarray(start, start + length);
 }
 
-/** The longest run of near-silent samples (a dropout). */
-function longestSilence(samples: Float32Array): number {
-  let longest = 0;
-  let run = 0;
+/**
+ * The samples without dropouts (runs of 64 or more silent samples). On a loaded machine Chromium's
+ * fake capture path now and then delivers whole 10 ms chunks of silence (seen: 50 and 80 ms, while
+ * other test files ran); that is the browser's path, not ours. Continuity of our processor itself is
+ * checked with an oscillator in capture-processor.test.ts.
+ */
+function withoutDropouts(samples: Float32Array): Float32Array {
+  const kept: number[] = [];
+  let run: number[] = [];
   for (const x of samples) {
-    run = Math.abs(x) > 1e-4 ? 0 : run + 1;
-    longest = Math.max(longest, run);
+    if (Math.abs(x) <= 1e-4) {
+      run.push(x);
+      continue;
+    }
+    if (run.length < 64) kept.push(...run);
+    run = [];
+    kept.push(x);
   }
-  return longest;
+  if (run.length < 64) kept.push(...run);
+  return Float32Array.from(kept);
 }
 
-/**
- * The fake microphone's sine: 440 Hz at amplitude 0.5. Continuity is checked on the processor alone
- * (capture-processor.test.ts): Chromium's fake capture path itself now and then skips a stretch.
- */
+/** The fake microphone's sine: 440 Hz at amplitude 0.5 (and sound for at least 80 % of the time). */
 function expectTheSine(samples: Float32Array, sampleRate: number): void {
-  const figures = `rms ${rms(samples).toFixed(4)}, ${frequency(samples, sampleRate).toFixed(1)} Hz, longest silence ${longestSilence(samples)} frames`;
-  expect(rms(samples), figures).toBeGreaterThan(0.34); // 0.5 / √2 = 0.354
-  expect(rms(samples), figures).toBeLessThan(0.37);
+  const sounding = withoutDropouts(samples);
+  const figures = `rms ${rms(sounding).toFixed(4)}, ${frequency(samples, sampleRate).toFixed(1)} Hz, dropouts ${samples.length - sounding.length} frames`;
+  expect(sounding.length, figures).toBeGreaterThan(samples.length * 0.8);
+  expect(rms(sounding), figures).toBeGreaterThan(0.34); // 0.5 / √2 = 0.354
+  expect(rms(sounding), figures).toBeLessThan(0.37);
   expect(frequency(samples, sampleRate), figures).toBeGreaterThan(440 * 0.97);
   expect(frequency(samples, sampleRate), figures).toBeLessThan(440 * 1.03);
 }
@@ -171,8 +181,10 @@ describe('openCapture', () => {
     const rec = recorder();
     const session = await start({ context, mediaDevices: devices }, rec.handlers);
     const samples = await nextSeconds(rec, session.sampleRate, 0.3);
-    expect(rms(samples)).toBeGreaterThan(0.25 / Math.SQRT2 - 0.01); // (0.5 + 0) / 2
-    expect(rms(samples)).toBeLessThan(0.25 / Math.SQRT2 + 0.01);
+    const sounding = withoutDropouts(samples);
+    expect(sounding.length).toBeGreaterThan(samples.length * 0.8);
+    expect(rms(sounding)).toBeGreaterThan(0.25 / Math.SQRT2 - 0.01); // (0.5 + 0) / 2
+    expect(rms(sounding)).toBeLessThan(0.25 / Math.SQRT2 + 0.01);
     expect(frequency(samples, session.sampleRate)).toBeCloseTo(440, 0);
     oscillator.stop();
   });
