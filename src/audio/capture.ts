@@ -42,7 +42,7 @@ export interface CaptureOptions {
   deviceId?: string;
   /**
    * `'inline'` loads the processor from a Blob URL; any other string is the URL of the module file
-   * (`dist/audio/worklet/capture.worklet.js`, served next to the `capture-processor.js` it imports).
+   * (`agentc-realtime/audio/capture.worklet.js`, i.e. `dist/audio/capture.worklet.js`: one file, no imports).
    * @default 'inline'
    */
   worklet?: string;

@@ -99,7 +99,8 @@ describe('openCapture', () => {
     ['the inline worklet', 'inline'],
     // Served by Vite (the .ts is transformed on the fly); standardized-audio-context fetches the text,
     // lifts its import of capture-processor out (resolved against this URL) and loads it.
-    ['the served worklet module', new URL('../../../src/audio/worklet/capture.worklet.ts', import.meta.url).href],
+    // the shipped file (npm test builds dist/ first), as an app serves it
+    ['the served worklet module', new URL('../../../dist/audio/capture.worklet.js', import.meta.url).href],
   ] as const) {
     it(`captures the microphone's sine at the context rate through ${name}, then close() releases everything`, async () => {
       const devices = new ScriptedDevices();

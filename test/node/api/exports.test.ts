@@ -60,6 +60,25 @@ describe('public API', () => {
     expect(result.names).toEqual(Object.keys(audio).sort());
   });
 
+  it('the shipped capture worklet is one standalone file that registers the processor and batches its input', () => {
+    const target = pkg.exports['./audio/capture.worklet.js'];
+    expect(target).toBe('./dist/audio/capture.worklet.js');
+    const shipped = readFileSync(new URL(target as string, root), 'utf8');
+    expect(shipped).not.toMatch(/^\s*(import|export)\b/m);
+    // run it as a worklet scope would, with its two names given
+    const registered = new Map<string, new (options: object) => { port: { postMessage(data: Float32Array): void; onmessage: unknown }; process(inputs: Float32Array[][]): boolean }>();
+    class Base {
+      readonly port = { posted: [] as Float32Array[], onmessage: null as unknown, postMessage(data: Float32Array) { this.posted.push(data.slice()); } };
+    }
+    new Function('AudioWorkletProcessor', 'registerProcessor', shipped)(Base, (name: string, processor: never) => registered.set(name, processor));
+    const Processor = registered.get('agentc-capture')!;
+    expect(Processor).toBeTypeOf('function');
+    const node = new Processor({ processorOptions: { batchFrames: 3 } }) as unknown as Base & { process(inputs: Float32Array[][]): boolean };
+    expect(node.process([[Float32Array.of(0.1, 0.2), Float32Array.of(0.3, 0.4)]])).toBe(true); // two channels: their mean
+    expect(node.process([[Float32Array.of(0.5, 0.6)]])).toBe(true);
+    expect(node.port.posted.map((batch) => [...batch].map((x) => Math.round(x * 100) / 100))).toEqual([[0.2, 0.3, 0.5]]);
+  });
+
   it('agentc-realtime/sim exports exactly these names', () => {
     expect(Object.keys(sim).sort()).toEqual(['createSimulator']);
   });
@@ -97,7 +116,7 @@ describe('public API', () => {
 
   it('every entry of the exports map names its types', () => {
     for (const [entry, target] of Object.entries(pkg.exports)) {
-      if (entry === './package.json') continue;
+      if (entry === './package.json' || entry === './audio/capture.worklet.js') continue; // an asset, not a module to import
       expect(typeof target === 'object' && target.types).toMatch(/\.d\.ts$/);
     }
   });
