@@ -7,6 +7,7 @@
 import { afterEach, expect, inject, it } from 'vitest';
 import { AudioContext } from 'standardized-audio-context';
 import { createClient, type RealtimeClient } from '../../src/index.js';
+import { VOICE_PORT, type WithVoicePort } from '../../src/data/voice-port.js';
 import { AudioProcessorError, createVoice, type Voice, type VoiceInputView, type VoiceOptions, type VoiceOutputView, type VoiceStateView } from '../../src/audio/index.js';
 import { Recorder, simSessions, untilSimSession, within, type SimName } from './client-helpers.js';
 import { createTap, RAW, ScriptedDevices, sleep, unplug, type Tap } from './audio/helpers.js';
@@ -75,6 +76,19 @@ function sound(samples: Float32Array) {
   return { first, last, count };
 }
 
+/** The silent runs (no sample above the floor) of at least 2 ms in a stretch of sound, in ms. */
+function silentRuns(samples: Float32Array, rate: number): number[] {
+  const runs: number[] = [];
+  let run = 0;
+  for (const sample of samples) {
+    if (Math.abs(sample) > 1e-3) {
+      if (run >= rate * 0.002) runs.push(Math.round((run / rate) * 1000));
+      run = 0;
+    } else run++;
+  }
+  return runs;
+}
+
 it('capture → the simulator receives the microphone at the wire rate, with its energy and its pitch (vad, the user turn)', async () => {
   const { client, voice, input, uiSessionId } = await openVoice('voice', { mode: 'vad' });
   await within(
@@ -104,23 +118,38 @@ it('capture → the simulator receives the microphone at the wire rate, with its
 });
 
 it('push-to-talk: an utterance makes the simulator answer, and its speech plays into the output without a gap', async () => {
-  const { client, voice, tap, output, input, uiSessionId } = await openVoice('voice', { mode: 'ptt', serverInputModes: true });
+  const { client, voice, tap, context, output, input, uiSessionId } = await openVoice('voice', { mode: 'ptt', serverInputModes: true });
   const events = new Recorder(client.events$, (event) => event.type);
   cleanups.push(() => events.unsubscribe());
   await within(client.send({ type: 'set_agent_voice', voice_id: 'alloy' }), 'set_agent_voice');
   await events.next((event) => event.type === 'agent_voice_changed', 'the voice changed');
+  // what the server sent, as the voice hears it (the client's voice port)
+  const received: Int16Array[] = [];
+  const frames = (client as unknown as WithVoicePort)[VOICE_PORT].audio$.subscribe((pcm) => received.push(pcm));
+  cleanups.push(() => frames.unsubscribe());
   await within(voice.start(), 'the microphone');
   voice.pushToTalk(true);
   await input.next((view) => view.chunksStreamed >= 4, 'four frames streamed while held', { timeoutMs: 8_000 });
   voice.pushToTalk(false);
   await events.next((event) => event.type === 'interaction' && event.started, 'the voice turn started an interaction', { timeoutMs: 8_000 });
-  await output.next((view) => view.chunksPlayed >= 5, 'five speech frames played', { timeoutMs: 15_000 });
+  await output.next((view) => view.chunksPlayed >= 12, 'twelve speech frames played (1.2 s)', { timeoutMs: 15_000 });
   const heard = tap.recording().samples;
-  const { first, last, count } = sound(heard);
+  const { first, last } = sound(heard);
   expect(first).toBeGreaterThanOrEqual(0);
-  // the synthesized speech is one tone per word with 60 ms between words: what is between the first
-  // and the last sound is mostly sound (a held-back tail or a gap between chunks would show)
-  expect(count / (last - first + 1)).toBeGreaterThan(0.6);
+  // The synthesized speech is one tone per word with 60 ms of silence between words. Played without
+  // a gap, the output has the silences the server's audio has over the same stretch, and no other:
+  // a gap between chunks (or a held-back tail) would add silent runs where the server sent sound.
+  const heardSeconds = (last - first + 1) / context.sampleRate;
+  const sent = new Float32Array(received.reduce((n, pcm) => n + pcm.length, 0));
+  let at = 0;
+  for (const pcm of received) for (const sample of pcm) sent[at++] = sample / 32_768;
+  const sentSound = sound(sent);
+  const sentStretch = sent.subarray(sentSound.first, sentSound.first + Math.round(heardSeconds * 24_000));
+  const heardGaps = silentRuns(heard.subarray(first, last + 1), context.sampleRate);
+  const sentGaps = silentRuns(sentStretch, 24_000);
+  expect(heardGaps.length).toBeGreaterThan(2); // several words were heard
+  expect(Math.abs(heardGaps.length - sentGaps.length), `gaps heard ${heardGaps.join(',')} ms; sent ${sentGaps.join(',')} ms`).toBeLessThanOrEqual(1);
+  expect(Math.max(...heardGaps)).toBeLessThan(Math.max(...sentGaps) + 5);
   expect((await audioIn('voice', uiSessionId)).frames).toBeGreaterThanOrEqual(4);
   await voice.stop();
 });
