@@ -138,6 +138,7 @@ export const voiceMachine = createMachine({
       "states": {
         "cancelling": {
           "invoke": {
+            "id": "cancel",
             "src": "cancelAnswer",
             "onDone": "waitingForTurn",
             "onError": {

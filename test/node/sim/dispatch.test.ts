@@ -131,6 +131,21 @@ describe.each(PROFILES)('dispatch (profile %s)', (profile) => {
     expect(await client.sync()).toStrictEqual([]);
   });
 
+  it('reports the microphone audio it received per UI session (frames, samples, RMS, zero crossings; not protocol)', async () => {
+    const sim = await startSim({ profile });
+    const { client } = await connectReady(sim);
+    // 2,400 samples of a 1 kHz square wave at 24 kHz, amplitude 0.25: RMS 0.25, 2 crossings a period
+    const pcm = new Int16Array(2400).map((_, i) => (Math.floor(i / 12) % 2 === 0 ? 8192 : -8192));
+    client.sendRaw(Buffer.from(pcm.buffer));
+    client.sendRaw(Buffer.from(pcm.buffer));
+    await client.sync();
+    const [session] = sim.control.uiSessions();
+    expect(session?.audioIn.frames).toBe(2);
+    expect(session?.audioIn.samples).toBe(4800);
+    expect(session?.audioIn.rms).toBeCloseTo(0.25, 6);
+    expect(session?.audioIn.zeroCrossings).toBe(399); // 200 periods, the first sample not a crossing
+  });
+
   it('answers a binary frame with an odd byte count with "Error processing event: buffer size must be a multiple of element size" (§8.1)', async () => {
     const sim = await startSim({ profile });
     const { client } = await connectReady(sim);

@@ -278,7 +278,7 @@ describe.each(PROFILES)('faults (profile %s)', (profile) => {
     it('uiSessions reports the running interaction and the attachment', async () => {
       const sim = await startSim({ profile, deltaMs: 60 });
       const { client, uiSessionId, chatSessionId } = await connectReady(sim);
-      expect(sim.control.uiSessions()).toStrictEqual([{ uiSessionId, userId: 'admin', chatSessionId, connected: true, interactionRunning: false }]);
+      expect(sim.control.uiSessions()).toStrictEqual([{ uiSessionId, userId: 'admin', chatSessionId, connected: true, interactionRunning: false, audioIn: { frames: 0, samples: 0, rms: 0, zeroCrossings: 0 } }]);
       client.send({ type: 'text_input', text: 'Hello' });
       await client.next('text_delta');
       expect(sim.control.uiSessions()[0]?.interactionRunning).toBe(true);
