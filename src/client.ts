@@ -23,6 +23,9 @@ import type { Settled, TextOutcome } from './machines/outbox.machine.js';
 import type { turnMachine } from './machines/turn.machine.js';
 import type { TranscriptMessage } from './data/transcript/index.js';
 import type { ClientOptions } from './options.js';
+import { createAvatarCommands, type SetAvatarOptions } from './data/avatar.js';
+import type { avatarMachine, AvatarSessionView } from './machines/avatar.machine.js';
+import type { HeygenSession, Voice } from './schema/catalog.js';
 import { VOICE_PORT, type VoicePort, type WithVoicePort } from './data/voice-port.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import type { ChatUser } from './schema/catalog.js';
@@ -134,6 +137,42 @@ export interface RealtimeClient extends SessionCommands {
   readonly errors$: Observable<ClientError>;
   readonly user$: Observable<ChatUser | null>;
   readonly catalog$: Observable<Catalog>;
+  /** The voices the server listed, and the agent's current voice (null until the server says). */
+  readonly voices$: Observable<VoicesView>;
+  /** The avatar: its state, its session (no secret), whether it talks, and why it failed. */
+  readonly avatar$: Observable<AvatarView>;
+  /** Asks the server for a HeyGen avatar session; resolves with it. See README, "Add an avatar". */
+  setAvatar(avatarId: string, options?: SetAvatarOptions): Promise<HeygenSession>;
+  /** Hands the server a HeyGen session your app made (with the login's HeyGen token). */
+  setAvatarSession(accessToken: string, sessionId: string): Promise<void>;
+  /** Ends the avatar here (`avatar$` ends at `none`). */
+  clearAvatar(): Promise<void>;
+  /** Sets the agent's voice: `none` or a voice of `voice_list`. */
+  setVoice(voiceId: string): Promise<Voice>;
+}
+
+/** What `voices$` emits. */
+export interface VoicesView {
+  readonly voices: readonly Voice[];
+  readonly current: Voice | null;
+}
+
+/** What `avatar$` emits. */
+export interface AvatarView {
+  readonly state: 'none' | 'requesting' | 'connected' | 'closing' | 'failed';
+  /** The session (its access token is not here: it is a secret). */
+  readonly session: AvatarSessionView | null;
+  /** The adapter said the stream is ready. */
+  readonly ready: boolean;
+  /** The adapter said the avatar talks. */
+  readonly speaking: boolean;
+  readonly error: { readonly reason: string; readonly message: string } | null;
+}
+
+/** The avatar's state from its tags. */
+function avatarState(snapshot: SnapshotFrom<typeof avatarMachine>): AvatarView['state'] {
+  for (const tag of ['requesting', 'connected', 'closing', 'failed'] as const) if (snapshot.hasTag(tag)) return tag;
+  return 'none';
 }
 
 /** The connection's state from its tags (never its state names). */
@@ -279,6 +318,21 @@ export function connectClient(runtime: Runtime): RealtimeClient {
     map(([c, a, turn, d]): ClientStateView => ({ connection: connectionState(c), auth: stateName(a.value), turn, disposed: d })),
     distinctUntilChanged((a, b) => a.connection === b.connection && a.auth === b.auth && a.turn === b.turn && a.disposed === b.disposed),
     takeWhile((view) => !view.disposed, true), // the last value says disposed: true
+    shareReplay({ bufferSize: 1, refCount: false }),
+  );
+
+  const avatar$ = snapshots(runtime.avatar()).pipe(
+    map(
+      (snapshot): AvatarView => ({
+        state: avatarState(snapshot),
+        session: snapshot.context.session,
+        ready: snapshot.context.ready,
+        speaking: snapshot.context.speaking,
+        error: snapshot.context.error,
+      }),
+    ),
+    distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
+    takeUntil(disposed$),
     shareReplay({ bufferSize: 1, refCount: false }),
   );
 
@@ -449,6 +503,17 @@ export function connectClient(runtime: Runtime): RealtimeClient {
     errors$: data.errors$,
     user$: data.user$,
     catalog$: data.catalog$,
+    voices$: data.voices$,
+    avatar$,
+    ...createAvatarCommands({
+      avatar: runtime.avatar,
+      ask,
+      keepAvatarToken: (token) => {
+        runtime.vault.avatarToken = token;
+      },
+      voices: data.voices,
+      isDisposed,
+    }),
 
     connect() {
       if (isDisposed()) return Promise.reject(closedError());

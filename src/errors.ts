@@ -40,6 +40,10 @@ export const clientErrorReasons = [
   'too_many_files',
   /** The caller aborted (an `AbortSignal`). */
   'aborted',
+  /** No avatar can be made here: the server has no HeyGen, or it cannot make a second avatar session for this UI session. */
+  'avatar_unavailable',
+  /** Another avatar command is still in flight. */
+  'avatar_busy',
 ] as const;
 
 /** Why a {@link ClientError} happened. */

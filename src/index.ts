@@ -14,6 +14,7 @@ export { localStorageTokenStorage, memoryTokenStorage } from './actors/storage.j
 export * from './data/messages/index.js';
 
 export type {
+  AvatarView,
   ClientStateView,
   ConnectionState,
   ConnectionStatus,
@@ -22,7 +23,11 @@ export type {
   SendTextOptions,
   SendTextResult,
   Turn,
+  VoicesView,
 } from './client.js';
+export type { SetAvatarOptions } from './data/avatar.js';
+export type { AvatarAdapter, AvatarAdapterEvents, AvatarSessionInfo } from './avatar/adapter.js';
+export type { AvatarOrigin, AvatarSessionView } from './machines/avatar.machine.js';
 export type { InteractionOutcome, InteractionOutput } from './machines/interaction.machine.js';
 export type { NormalizedStopReason } from './schema/stop-reason.js';
 export type { SubSession, TranscriptMessage } from './data/transcript/index.js';

@@ -6,6 +6,7 @@
  * the caller supplies (`WebSocket`, `fetch`, `auth.getToken`, `auth.storage`, `inspect`) are passed
  * through as they are, never copied.
  */
+import type { AvatarAdapter } from './avatar/adapter.js';
 import * as v from 'valibot';
 import type { InspectionEvent } from 'xstate';
 import { ClientError } from './errors.js';
@@ -180,6 +181,13 @@ export interface ClientOptions {
    */
   inspect?: InspectOption;
   /**
+   * What renders the avatar (`agentc-realtime/heygen`'s `createHeyGenAdapter()`, or your own): the
+   * client connects it to each avatar session and hears when the stream is ready and when the avatar
+   * talks (`avatar$`); a cancel or a barge-in interrupts it.
+   * @default undefined (the app shows the avatar's stream itself)
+   */
+  avatarAdapter?: AvatarAdapter;
+  /**
    * Log state changes and errors with `console.debug` (never tokens: diagnostics are redacted).
    * @default false
    */
@@ -215,6 +223,7 @@ export interface ResolvedClientOptions {
   readonly WebSocket: WebSocketConstructor | undefined;
   readonly fetch: typeof globalThis.fetch | undefined;
   readonly inspect: InspectOption | undefined;
+  readonly avatarAdapter: AvatarAdapter | undefined;
   readonly debug: boolean;
 }
 
@@ -243,6 +252,7 @@ export const DEFAULT_OPTIONS: DefaultOptions = Object.freeze({
   WebSocket: undefined,
   fetch: undefined,
   inspect: undefined,
+  avatarAdapter: undefined,
   debug: false,
 });
 
@@ -455,6 +465,10 @@ export const clientOptionsSchema = v.pipe(
       maxFilesPerMessage: rule<number>((x) => isWhole(x, 1, Number.MAX_SAFE_INTEGER), 'must be a whole number ≥ 1'),
       WebSocket: rule<WebSocketConstructor>(isFunction, "must be a WebSocket constructor, such as WebSocket from 'ws'"),
       fetch: rule<typeof globalThis.fetch>(isFunction, 'must be a fetch function'),
+      avatarAdapter: rule<AvatarAdapter>(
+        (x) => typeof x === 'object' && x !== null && ['connect', 'interrupt', 'close'].every((name) => isFunction((x as Record<string, unknown>)[name])),
+        'must be an avatar adapter: an object with connect(session, events), interrupt() and close()',
+      ),
       inspect: rule<InspectOption>(
         (x) => isFunction(x) || (isPlainObject(x) && isFunction(x.next)),
         'must be a function or an observer with a next() method',

@@ -13,6 +13,8 @@ import { awaitTokenLogic, createTokenGetter } from './actors/token.js';
 import { ClientError } from './errors.js';
 import { authMachine } from './machines/auth.machine.js';
 import { clientMachine } from './machines/client.machine.js';
+import { avatarMachine } from './machines/avatar.machine.js';
+import { createAvatarActor } from './actors/avatar.actor.js';
 import { connectionMachine } from './machines/connection.machine.js';
 import type { conversationMachine } from './machines/conversation.machine.js';
 import { replyTimeoutFor } from './machines/outbox.logic.js';
@@ -47,6 +49,7 @@ export interface Runtime {
   readonly connection: () => ActorRefFrom<typeof connectionMachine>;
   readonly conversation: () => ActorRefFrom<typeof conversationMachine>;
   readonly outbox: () => ActorRefFrom<typeof outboxMachine>;
+  readonly avatar: () => ActorRefFrom<typeof avatarMachine>;
   /** The clock the runtime was given (undefined: the real timers). */
   readonly clock: RuntimeClock | undefined;
   /** Sends a binary frame on the open socket now; `false` when none is open (or the socket slot is a fake). */
@@ -69,7 +72,7 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
   if (!deps.actors?.socket && !resolved.WebSocket && typeof (globalThis as { WebSocket?: unknown }).WebSocket !== 'function') {
     throw new ClientError('invalid_options', "WebSocket: this runtime has none (Node 20); pass options.WebSocket, e.g. WebSocket from the 'ws' package");
   }
-  const vault: TokenVault = { token: null, heygenToken: null, loginUiSessionId: null };
+  const vault: TokenVault = { token: null, heygenToken: null, loginUiSessionId: null, avatarToken: null };
   // Set right after createActor; nothing below calls it before the actor runs.
   let root!: ActorRefFrom<typeof clientMachine>;
   const data = createDataPlane(now, {
@@ -106,6 +109,7 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
       });
   const provided = clientMachine.provide({
     actors: {
+      ...(resolved.avatarAdapter ? { avatar: avatarMachine.provide({ actors: { adapter: createAvatarActor(resolved.avatarAdapter, () => vault.avatarToken ?? null) } }) } : {}),
       auth: authMachine.provide({ actors: authActors }),
       connection: connectionMachine.provide({ actors: { socket: sockets.logic as ReturnType<typeof createSocketActor>['logic'], awaitToken: awaitTokenLogic(getToken) } }),
     },
@@ -143,6 +147,16 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
   conversation().on('interaction.ended', ({ output }) => {
     if (output.outcome === 'interrupted' && output.sessionId === conversation().getSnapshot().context.sessionId) data.interrupted();
   });
+  // the avatar hears the cancels that go out, the UI sessions that begin, and whether HeyGen is there
+  const avatar = () => root.system.get('avatar') as ActorRefFrom<typeof avatarMachine>;
+  data.cancels$.subscribe(() => avatar().send({ type: 'cancel.sent' }));
+  data.events$.subscribe((event) => {
+    if (event.type === 'ui_session_id_changed') avatar().send({ type: 'ui.reset' });
+    else if (event.type === 'avatar_list') {
+      const heygen = vault.heygenToken !== null && vault.heygenToken !== 'None' && vault.heygenToken !== '';
+      avatar().send({ type: 'heygen.known', available: event.avatars.length > 0 || heygen });
+    }
+  });
   return {
     options: resolved,
     now,
@@ -153,6 +167,7 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
     connection: () => root.system.get('connection') as ActorRefFrom<typeof connectionMachine>,
     conversation,
     outbox: () => root.system.get('outbox') as ActorRefFrom<typeof outboxMachine>,
+    avatar,
     clock: deps.clock,
     sendBinary: sockets.sendBinary,
     getToken,

@@ -18,6 +18,8 @@ export interface TokenVault {
   heygenToken: string | null;
   /** The UI session id the login suggested, used when the app gave none. */
   loginUiSessionId: string | null;
+  /** The access token of the current avatar session (for the avatar adapter). */
+  avatarToken?: string | null;
   /** The last token the server refused (at the handshake, or a 401 on refresh): never used again. */
   refusedToken?: string | null;
 }

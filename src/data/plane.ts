@@ -3,7 +3,7 @@
  * the transcript (messages$, streaming$), without becoming machine context; the control plane hears
  * only the events it acts on, and the edges of the streaming kind.
  */
-import { BehaviorSubject, defer, distinctUntilChanged, Subject } from 'rxjs';
+import { BehaviorSubject, combineLatest, defer, distinctUntilChanged, map, Subject } from 'rxjs';
 import { ClientError } from '../errors.js';
 import type { NonEventFrame } from '../schema/codec.js';
 import type { Avatar, ChatUser, ToolInfo, Voice } from '../schema/catalog.js';
@@ -103,6 +103,8 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
   const disposed = new BehaviorSubject<boolean>(false);
   const sessions = new BehaviorSubject<readonly ChatSessionIndexEntry[]>([]);
   const currentSession = new BehaviorSubject<ChatSession | null>(null);
+  /** The agent's voice, once the server said it (the init burst does not, §6.8). */
+  const voice = new BehaviorSubject<Voice | null>(null);
   const stats: TrafficStats = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, bytesReceived: 0, roundTripTime: null, pingSentAt: null };
 
   /** Sessions deleted while this client ran: gone from `sessions$` for good. */
@@ -126,6 +128,9 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
       }
       case 'chat_session_changed':
         currentSession.next(event.chat_session);
+        break;
+      case 'agent_voice_changed':
+        voice.next(event.voice);
         break;
       case 'agent_configuration_changed':
         if (currentSession.value) currentSession.next({ ...currentSession.value, agent_config: event.agent_config });
@@ -254,12 +259,19 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
     },
 
     catalog$: catalog.pipe(distinctUntilChanged()),
+    /** The voices the server listed. */
+    voices: () => catalog.value.voices,
+    /** The voices the server listed, and the agent's current one (null until the server says). */
+    voices$: combineLatest([catalog, voice]).pipe(
+      map(([value, current]) => ({ voices: value.voices, current })),
+      distinctUntilChanged((a, b) => a.voices === b.voices && a.current === b.current),
+    ),
     /** `true` once the client is disposed (emitted, then completed). */
     disposed$: disposed.asObservable(),
     /** Completes every stream (dispose), after telling `disposed$`. */
     complete(): void {
       disposed.next(true);
-      for (const stream of [events, errors, audio, cancels, user, catalog, messages, streaming, sessions, currentSession, disposed] as { complete(): void }[]) stream.complete();
+      for (const stream of [events, errors, audio, cancels, user, catalog, voice, messages, streaming, sessions, currentSession, disposed] as { complete(): void }[]) stream.complete();
     },
   };
 }

@@ -14,6 +14,7 @@ import { authMachine, type AuthInput } from './auth.machine.js';
 import { connectionMachine, type ConnectionInput } from './connection.machine.js';
 import { conversationMachine, type ConversationEvent, type ConversationInput } from './conversation.machine.js';
 import { outboxMachine, type OutboxEvent, type OutboxInput } from './outbox.machine.js';
+import { avatarMachine } from './avatar.machine.js';
 
 export interface ClientMachineInput {
   readonly auth: AuthInput;
@@ -55,7 +56,7 @@ export const clientMachine = setup({
     context: {} as ClientMachineInput,
     events: {} as ClientMachineEvent,
   },
-  actors: { auth: authMachine, connection: connectionMachine, conversation: conversationMachine, outbox: outboxMachine },
+  actors: { auth: authMachine, connection: connectionMachine, conversation: conversationMachine, outbox: outboxMachine, avatar: avatarMachine },
   actions: {
     forwardToConnection: sendTo('connection', ({ event }) => event as Extract<ClientMachineEvent, { type: 'connect' | 'disconnect' | 'outbound' }>),
     forwardToAuth: sendTo('auth', ({ event }) => event as Extract<ClientMachineEvent, { type: 'login' | 'logout' | 'token.expired' | 'token.refused' }>),
@@ -83,6 +84,8 @@ export const clientMachine = setup({
         { id: 'connection', systemId: 'connection', src: 'connection', input: ({ context }) => context.connection },
         { id: 'conversation', systemId: 'conversation', src: 'conversation', input: ({ context }) => context.conversation ?? {} },
         { id: 'outbox', systemId: 'outbox', src: 'outbox', input: ({ context }) => context.outbox },
+        // the runtime talks to it directly (its commands' verdicts, the adapter's slot)
+        { id: 'avatar', systemId: 'avatar', src: 'avatar' },
       ],
       on: {
         connect: { actions: 'forwardToConnection' },

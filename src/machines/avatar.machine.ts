@@ -1,0 +1,232 @@
+/**
+ * The avatar: none → requesting → connected (connecting → live: idle ⇄ speaking) → closing → none,
+ * or failed with a reason. It decides whether an avatar command may go (and says why not), holds
+ * the session the server or the app made (never its access token: that stays in the runtime's
+ * vault), and runs the app's avatar adapter (an I/O actor filled through the runtime's slot) while
+ * connected: leaving `connected` by any path closes the adapter, so there is never more than one
+ * avatar stream.
+ *
+ * The server's sharp edges (PROTOCOL.md §4.7, §4.8, §7.8, §13 item 10) are guards here: a second
+ * `set_avatar` on a UI session that had a server-made session fails on the server (its HeyGen
+ * client is gone), so it is refused before it is sent; a server without HeyGen is said so; there
+ * is no server event that clears an avatar, so `clear` always ends in `none` on this side.
+ */
+import { assign, emit, enqueueActions, fromCallback, setup } from 'xstate';
+
+/** Where the avatar session came from: the server (`set_avatar`) or the app (`set_avatar_session`). */
+export type AvatarOrigin = 'server' | 'app';
+
+/** An avatar session as the machine keeps it (no secret). */
+export interface AvatarSessionView {
+  readonly sessionId: string;
+  readonly url: string | null;
+  readonly realtimeEndpoint: string | null;
+  readonly origin: AvatarOrigin;
+}
+
+/** Why an avatar command is refused, or why the avatar failed. */
+export interface AvatarProblem {
+  readonly reason: 'avatar_unavailable' | 'avatar_busy' | 'server_error' | 'timeout' | 'closed' | 'not_ready' | 'network' | 'protocol' | 'refused' | 'auth_required';
+  readonly message: string;
+}
+
+/** What the adapter actor tells the machine. */
+export type AdapterEvent = { type: 'adapter.ready' } | { type: 'adapter.speaking'; talking: boolean } | { type: 'adapter.closed'; reason: string } | { type: 'adapter.failed'; message: string };
+
+/** What the machine tells the adapter actor. */
+export type AdapterCommand = { type: 'adapter.interrupt' };
+
+export type AvatarEvent =
+  /** The app asks for a server-made avatar (`setAvatar`). */
+  | { type: 'avatar.set'; id: number }
+  /** The app hands over a session it made (`setAvatarSession`). */
+  | { type: 'avatar.setSession'; id: number }
+  /** The server answered the request: the session. */
+  | { type: 'avatar.answered'; id: number; session: AvatarSessionView }
+  /** The request failed (the server's error, a timeout, a lost connection). */
+  | { type: 'avatar.failed'; id: number; problem: AvatarProblem }
+  | { type: 'avatar.clear'; id: number }
+  /** What clearing needed from the server is done (or could not be done: the avatar is gone here anyway). */
+  | { type: 'avatar.cleared'; id: number }
+  /** Whether this server has HeyGen (its avatar list, its login's HeyGen token). */
+  | { type: 'heygen.known'; available: boolean }
+  /** A new UI session (a first connection, or a restarted server): the server's HeyGen client is fresh. */
+  | { type: 'ui.reset' }
+  /** A cancel went out (a cancel, a barge-in): the avatar stops talking. */
+  | { type: 'cancel.sent' }
+  | AdapterEvent;
+
+/** The machine's verdict on a command: go (the client sends the request), or refused with a reason. */
+export type AvatarVerdict = { type: 'verdict'; id: number; ok: true; clearVoice: boolean } | { type: 'verdict'; id: number; ok: false; problem: AvatarProblem };
+
+export interface AvatarContext {
+  readonly session: AvatarSessionView | null;
+  /** The UI session had a server-made avatar session: another `set_avatar` would fail on the server. */
+  readonly serverUsed: boolean;
+  /** `null` until known. */
+  readonly heygen: boolean | null;
+  readonly speaking: boolean;
+  readonly ready: boolean;
+  readonly error: AvatarProblem | null;
+  /** The command in flight (request or clear). */
+  readonly pending: number | null;
+}
+
+/** The refusals, in words. */
+export const AVATAR_REFUSALS = {
+  busy: { reason: 'avatar_busy', message: 'An avatar command is already in flight; wait for it to settle' },
+  second: {
+    reason: 'avatar_unavailable',
+    message:
+      'The server cannot make a second avatar session for this UI session (its HeyGen client is gone after the first one, PROTOCOL §4.7); use setAvatarSession with a session your app made, or reconnect with a new UI session',
+  },
+  noHeygen: { reason: 'avatar_unavailable', message: 'This server has no HeyGen account (its avatar list is empty and its HeyGen token is "None")' },
+} as const satisfies Record<string, AvatarProblem>;
+
+export const avatarMachine = setup({
+  types: { context: {} as AvatarContext, events: {} as AvatarEvent, emitted: {} as AvatarVerdict },
+  actors: {
+    /** Filled by the runtime from the app's avatar adapter; this one connects to nothing (the app shows the stream itself). */
+    adapter: fromCallback<AdapterCommand, AvatarSessionView, AdapterEvent>(() => () => undefined),
+  },
+  guards: {
+    busy: ({ context }) => context.pending !== null,
+    secondServerSession: ({ context }) => context.serverUsed,
+    noHeygen: ({ context }) => context.heygen === false,
+    answersPending: ({ context, event }) => 'id' in event && event.id === context.pending,
+    fromApp: ({ context }) => context.session?.origin === 'app',
+    isSpeaking: ({ context }) => context.speaking,
+    isQuiet: ({ context }) => !context.speaking,
+  },
+  actions: {
+    refuse: emit(({ event }, params: { problem: AvatarProblem }) => ({ type: 'verdict' as const, id: (event as { id: number }).id, ok: false as const, problem: params.problem })),
+    go: emit(({ event }, params: { clearVoice: boolean }) => ({ type: 'verdict' as const, id: (event as { id: number }).id, ok: true as const, clearVoice: params.clearVoice })),
+    takeCommand: assign({ pending: ({ event }) => (event as { id: number }).id, error: null }),
+    releaseCommand: assign({ pending: null }),
+    noteSession: assign(({ context, event }) =>
+      event.type === 'avatar.answered'
+        ? { session: event.session, serverUsed: context.serverUsed || event.session.origin === 'server', ready: false, speaking: false, pending: null }
+        : {},
+    ),
+    noteFailure: assign(({ event }) => (event.type === 'avatar.failed' ? { error: event.problem, pending: null } : {})),
+    noteClosed: assign(({ event }) => ({
+      error: { reason: 'closed' as const, message: event.type === 'adapter.closed' ? `The avatar stream ended: ${event.reason}` : event.type === 'adapter.failed' ? event.message : 'The avatar stream ended' },
+    })),
+    forgetSession: assign({ session: null, ready: false, speaking: false }),
+    clearError: assign({ error: null }),
+    noteReady: assign({ ready: true }),
+    noteSpeaking: assign({ speaking: ({ context, event }) => (event.type === 'adapter.speaking' ? event.talking : context.speaking) }),
+    noteHeygen: assign({ heygen: ({ context, event }) => (event.type === 'heygen.known' ? event.available : context.heygen) }),
+    resetUi: assign({ serverUsed: false }),
+    interrupt: enqueueActions(({ enqueue }) => enqueue.sendTo('adapter', { type: 'adapter.interrupt' })),
+  },
+}).createMachine({
+  id: 'avatar',
+  context: { session: null, serverUsed: false, heygen: null, speaking: false, ready: false, error: null, pending: null },
+  initial: 'none',
+  on: {
+    'heygen.known': { actions: 'noteHeygen' },
+    'ui.reset': { actions: 'resetUi' },
+    // settled exactly once: a command that arrives while another is in flight is refused
+    'avatar.set': { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
+    'avatar.setSession': { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
+    'avatar.clear': { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
+  },
+  states: {
+    none: {
+      description: 'No avatar.',
+      tags: 'none',
+      on: {
+        'avatar.set': [
+          { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
+          { guard: 'noHeygen', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.noHeygen } } },
+          { guard: 'secondServerSession', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.second } } },
+          { target: 'requesting', actions: ['takeCommand', { type: 'go', params: { clearVoice: false } }] },
+        ],
+        'avatar.setSession': [
+          { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
+          { target: 'requesting', actions: ['takeCommand', { type: 'go', params: { clearVoice: false } }] },
+        ],
+        'avatar.clear': [
+          { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
+          { actions: { type: 'go', params: { clearVoice: false } } },
+        ],
+      },
+    },
+    requesting: {
+      description: 'set_avatar or set_avatar_session went out; waiting for the session (or the server voice change that confirms an app session).',
+      tags: 'requesting',
+      on: {
+        'avatar.answered': { guard: 'answersPending', target: 'connected', actions: 'noteSession' },
+        'avatar.failed': { guard: 'answersPending', target: 'failed', actions: 'noteFailure' },
+      },
+    },
+    connected: {
+      description: 'A session exists; the adapter (if the app gave one) runs the stream. Leaving this state closes it.',
+      tags: 'connected',
+      invoke: { id: 'adapter', src: 'adapter', input: ({ context }) => context.session! },
+      initial: 'connecting',
+      on: {
+        'adapter.closed': { target: 'failed', actions: ['noteClosed', 'forgetSession'] },
+        'adapter.failed': { target: 'failed', actions: ['noteClosed', 'forgetSession'] },
+        'cancel.sent': { actions: 'interrupt' },
+        'avatar.set': [
+          { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
+          { guard: 'noHeygen', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.noHeygen } } },
+          { guard: 'secondServerSession', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.second } } },
+          // the server closes the session it made before it makes another: so does this side
+          { target: 'requesting', actions: ['forgetSession', 'takeCommand', { type: 'go', params: { clearVoice: false } }] },
+        ],
+        'avatar.setSession': [
+          { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
+          { target: 'requesting', actions: ['forgetSession', 'takeCommand', { type: 'go', params: { clearVoice: false } }] },
+        ],
+        'avatar.clear': [
+          { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
+          // the voice goes back to none only for an app session: set_avatar changes no voice (§4.7)
+          { guard: 'fromApp', target: 'closing', actions: ['takeCommand', { type: 'go', params: { clearVoice: true } }] },
+          { target: 'closing', actions: ['takeCommand', { type: 'go', params: { clearVoice: false } }] },
+        ],
+      },
+      states: {
+        connecting: {
+          description: 'Waiting for the stream to be ready.',
+          on: { 'adapter.ready': { target: 'live', actions: 'noteReady' } },
+        },
+        live: {
+          initial: 'idle',
+          on: { 'adapter.speaking': { actions: 'noteSpeaking' } },
+          states: {
+            idle: { tags: 'idle', always: { guard: 'isSpeaking', target: 'speaking' } },
+            speaking: { tags: 'speaking', always: { guard: 'isQuiet', target: 'idle' } },
+          },
+        },
+      },
+    },
+    closing: {
+      description: 'The stream is closed; the voice goes back to none (an app session) before the avatar is gone.',
+      tags: 'closing',
+      entry: 'forgetSession',
+      on: {
+        'avatar.cleared': { guard: 'answersPending', target: 'none', actions: 'releaseCommand' },
+      },
+    },
+    failed: {
+      description: 'The request failed or the stream ended, with the reason; a new command starts over.',
+      tags: 'failed',
+      on: {
+        'avatar.set': [
+          { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
+          { guard: 'noHeygen', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.noHeygen } } },
+          { guard: 'secondServerSession', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.second } } },
+          { target: 'requesting', actions: ['takeCommand', { type: 'go', params: { clearVoice: false } }] },
+        ],
+        'avatar.setSession': [
+          { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
+          { target: 'requesting', actions: ['takeCommand', { type: 'go', params: { clearVoice: false } }] },
+        ],
+        'avatar.clear': { target: 'none', actions: ['clearError', { type: 'go', params: { clearVoice: false } }] },
+      },
+    },
+  },
+});
