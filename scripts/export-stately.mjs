@@ -11,11 +11,12 @@ import { captureMachine } from '../dist/machines/capture.machine.js';
 import { playbackMachine } from '../dist/machines/playback.machine.js';
 import { voiceInputMachine } from '../dist/machines/voice-input.machine.js';
 import { voiceMachine } from '../dist/machines/voice.machine.js';
+import { avatarMachine } from '../dist/machines/avatar.machine.js';
 import { statelyFiles } from './stately.mjs';
 
 const dir = new URL('../stately/', import.meta.url);
 mkdirSync(dir, { recursive: true });
-for (const [file, content] of Object.entries(statelyFiles([clientMachine, authMachine, connectionMachine, turnMachine, interactionMachine, conversationMachine, outboxMachine, voiceMachine, captureMachine, playbackMachine, voiceInputMachine]))) {
+for (const [file, content] of Object.entries(statelyFiles([clientMachine, authMachine, connectionMachine, turnMachine, interactionMachine, conversationMachine, outboxMachine, voiceMachine, captureMachine, playbackMachine, voiceInputMachine, avatarMachine]))) {
   writeFileSync(new URL(file, dir), content);
   console.log(`stately/${file}`);
 }

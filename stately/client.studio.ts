@@ -27,6 +27,11 @@ export const clientMachine = createMachine({
           "id": "outbox",
           "systemId": "outbox",
           "src": "outbox"
+        },
+        {
+          "id": "avatar",
+          "systemId": "avatar",
+          "src": "avatar"
         }
       ],
       "on": {

@@ -11,12 +11,13 @@ import { captureMachine } from '../../../src/machines/capture.machine.js';
 import { playbackMachine } from '../../../src/machines/playback.machine.js';
 import { voiceInputMachine } from '../../../src/machines/voice-input.machine.js';
 import { voiceMachine } from '../../../src/machines/voice.machine.js';
+import { avatarMachine } from '../../../src/machines/avatar.machine.js';
 import { statelyFiles } from '../../../scripts/stately.mjs';
 
 const dir = new URL('../../../stately/', import.meta.url);
 
 describe('stately/', () => {
-  const expected = statelyFiles([clientMachine, authMachine, connectionMachine, turnMachine, interactionMachine, conversationMachine, outboxMachine, voiceMachine, captureMachine, playbackMachine, voiceInputMachine]);
+  const expected = statelyFiles([clientMachine, authMachine, connectionMachine, turnMachine, interactionMachine, conversationMachine, outboxMachine, voiceMachine, captureMachine, playbackMachine, voiceInputMachine, avatarMachine]);
 
   it('holds exactly the generated files (plus README.md)', () => {
     const present = readdirSync(dir).filter((file) => file !== 'README.md').sort();
