@@ -321,7 +321,7 @@ export function connectClient(runtime: Runtime): RealtimeClient {
     shareReplay({ bufferSize: 1, refCount: false }),
   );
 
-  const avatar$ = snapshots(runtime.avatar()).pipe(
+  const avatar$ = defer(() => (isDisposed() ? EMPTY : snapshots(runtime.avatar()))).pipe(
     map(
       (snapshot): AvatarView => ({
         state: avatarState(snapshot),
