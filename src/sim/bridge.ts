@@ -8,6 +8,7 @@ import { pythonStrip } from '../schema/text.js';
 import { pyJson, pyString } from './pyjson.js';
 import { HardCancel, runInteraction, RuntimeCrash, type RuntimeHost } from './runtime.js';
 import { planFor } from './scripts.js';
+import type { FakeHeyGen } from './heygen.js';
 import type { SimSocket } from './socket.js';
 import { indexEntry, isoTime, serializeSession, type ChatSessionRecord, type Store, type UserRecord } from './store.js';
 import { parseClientFrame } from './validate.js';
@@ -21,7 +22,8 @@ export interface BridgeContext {
   readonly quirks: SimulatorQuirks;
   readonly seed: number;
   readonly deltaMs: number;
-  readonly heygen: boolean;
+  /** The fake HeyGen, when the simulator has HeyGen (a HeyGen key is configured). */
+  readonly heygen: FakeHeyGen | null;
   readonly firehoseDeltas: number;
   readonly frames: SimulatorFrames;
   /** The real server's handler latencies (§13 item 9). */
@@ -40,6 +42,9 @@ export interface BridgeContext {
 /** Client events that never pre-empt a running interaction (§1.5 rule 6). */
 const NON_PREEMPTING = new Set(['ping', 'pong', 'client_wants_cancel']);
 const COMMANDS = ['!help', '!fork', '!rewind', '!alw', '!load_agents', '!load_bocks', '!preview_prompt', '!tool_info', '!equip', '!remove', '!call'];
+
+/** What `set_avatar_session` makes the avatar say, misspelt as the server does (§4.8). */
+const AVATAR_GREETING = 'Avtar bridge connected to avatar session';
 
 /** The real server's inline `get_agents` handler time (§13 item 9). */
 const GET_AGENTS_MS = 500;
@@ -103,7 +108,7 @@ export class Bridge {
     private readonly ctx: BridgeContext,
   ) {
     this.chat = chat;
-    this.heygenClient = ctx.heygen;
+    this.heygenClient = ctx.heygen !== null;
     this.voice =
       ctx.profile === 'full'
         ? new VoiceChannel({
@@ -575,13 +580,18 @@ export class Bridge {
     return this.heygenClient ? AVATARS : [];
   }
 
+  /** Closes the avatar session the server made, if any (HeyGen `streaming.stop`), and drops the HeyGen client (§4.7 bug). */
+  private closeAvatarSession(): void {
+    if (!this.avatarSession) return;
+    this.ctx.heygen?.endSession(this.avatarSession.session_id as string);
+    this.avatarSession = null;
+    this.heygenClient = false;
+  }
+
+  /** Makes a session through the fake HeyGen's `streaming.new` (§4.7); its `url` is the simulator itself. */
   private setAvatar(avatarId: string, quality: string, videoEncoding: string): void {
-    if (this.avatarSession) {
-      this.avatarSession = null;
-      this.heygenClient = false; // closing the previous session discards the HeyGen client (§4.7 bug)
-    }
-    if (!this.heygenClient) throw new Error("'NoneType' object has no attribute 'create_new_session'");
-    const sessionId = `${this.ctx.slug(1)}-${Math.floor(this.ctx.random() * 1e12).toString(16)}`;
+    this.closeAvatarSession();
+    if (!this.heygenClient || !this.ctx.heygen) throw new Error("'NoneType' object has no attribute 'create_new_session'");
     const request = {
       avatar_id: avatarId,
       quality,
@@ -597,36 +607,29 @@ export class Bridge {
       disable_idle_timeout: null,
       activity_idle_timeout: null,
     };
-    this.avatarSession = {
-      session_id: sessionId,
-      url: 'wss://heygen-sim.livekit.example',
-      access_token: `sim-heygen-access-${this.ctx.slug(2)}`,
-      session_duration_limit: 600,
-      is_paid: true,
-      realtime_endpoint: `wss://webrtc-signaling.heygen.example/v2-alpha/interactive-avatar/session/${sessionId}`,
-      sdp: null,
-      ice_servers: null,
-      ice_servers2: null,
-    };
+    this.avatarSession = this.ctx.heygen.createSession();
     this.sendEvent({ type: 'avatar_connection_changed', avatar_session_request: request, avatar_session: this.avatarSession });
   }
 
-  private setAvatarSession(_accessToken: string, _sessionId: string): void {
-    if (this.avatarSession) {
-      this.avatarSession = null;
-      this.heygenClient = false;
-    }
+  /**
+   * The client made the HeyGen session (§4.8): the server greets through HeyGen `streaming.task`
+   * with the session's access token as its key. The fake HeyGen makes a session it knows talk;
+   * without HeyGen, or for a session it does not know, the task fails with 401.
+   */
+  private setAvatarSession(accessToken: string, sessionId: string): void {
+    this.closeAvatarSession();
     this.voiceId = 'avatar';
     this.voice?.stopSpeaking();
     this.sendEvent({ type: 'agent_voice_changed', voice: VOICES[1] });
-    if (!this.ctx.heygen) this.error('Failed to send message to avatar: 401 Unauthorized');
+    const task = this.ctx.heygen?.task(sessionId, accessToken, AVATAR_GREETING) ?? { ok: false, status: 401, message: 'Unauthorized' };
+    if (!task.ok) this.error(`Failed to send message to avatar: ${task.status} ${task.status === 404 ? 'Not Found' : 'Unauthorized'}`);
     this.sendEvent({
       type: 'text_delta',
       session_id: this.chat.sessionId,
       role: 'system',
       parent_session_id: null,
       user_session_id: null,
-      content: 'Avtar bridge connected to avatar session',
+      content: AVATAR_GREETING,
       format: 'markdown',
     });
   }

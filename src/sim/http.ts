@@ -1,15 +1,17 @@
 /**
  * The HTTP routes under `/api/rt` (PROTOCOL.md §2), FastAPI-shaped: JSON bodies, `{detail}` errors,
- * Bearer auth.
+ * Bearer auth. With HeyGen, the fake HeyGen's routes under `/v1/` too (`heygen.ts`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Bridge } from './bridge.js';
+import type { FakeHeyGen } from './heygen.js';
 import type { Store, UserRecord } from './store.js';
 
 /** What the routes need from the simulator. */
 export interface HttpContext {
   readonly store: Store;
-  readonly heygen: boolean;
+  /** The fake HeyGen, when the simulator has HeyGen. */
+  readonly heygen: FakeHeyGen | null;
   readonly slug: (words: number) => string;
   readonly now: () => number;
   readonly bridges: ReadonlyMap<string, Bridge>;
@@ -100,6 +102,7 @@ export async function handleHttp(ctx: HttpContext, req: IncomingMessage, res: Se
         // broken in the real server: the workspace map is not initialised (§2.7)
         return send(res, 500, { detail: "Error getting file: 'NoneType' object has no attribute 'get'" });
       }
+      if (ctx.heygen && url.pathname.startsWith('/v1/')) return ctx.heygen.handleHttp(req, res, url.pathname);
       return send(res, 404, { detail: 'Not Found' });
   }
 }
@@ -133,7 +136,7 @@ async function login(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
 }
 
 function heygenToken(ctx: HttpContext): string {
-  return ctx.heygen ? `sim-heygen-${ctx.slug(3)}` : 'None';
+  return ctx.heygen ? ctx.heygen.issueKey() : 'None';
 }
 
 async function refresh(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -14,6 +14,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { Bridge, type BridgeContext } from './bridge.js';
 import { findAgent, sessionTools } from './catalog.js';
+import { FakeHeyGen, STREAMING_CHAT_PATH } from './heygen.js';
 import { handleHttp } from './http.js';
 import { createRandom, slug } from './random.js';
 import { matches, SimSocket, SocketFaults, type Recorder } from './socket.js';
@@ -44,6 +45,9 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   let connections = 0;
   /** Until when the server is "starting" after a restart: connections are reset (§13 item 11). */
   let downUntil = 0;
+  const slugOf = (words: number) => slug(random, words);
+  /** The fake HeyGen, on the same port (`heygen.ts`). */
+  const heygen = (options.heygen ?? true) ? new FakeHeyGen(slugOf, random) : null;
 
   const bridgeContext: BridgeContext = {
     store,
@@ -51,13 +55,13 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     quirks,
     seed,
     deltaMs: options.deltaMs ?? 0,
-    heygen: options.heygen ?? true,
+    heygen,
     firehoseDeltas: options.firehoseDeltas ?? 1000,
     frames: options.frames ?? 'realistic',
     realisticTiming: options.realisticTiming ?? false,
     warm: false,
     random,
-    slug: (words) => slug(random, words),
+    slug: slugOf,
     now,
     stalls,
     broadcast(userId, event) {
@@ -66,7 +70,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   };
 
   const server = createServer((req, res) => {
-    handleHttp({ store, heygen: bridgeContext.heygen, slug: bridgeContext.slug, now, bridges, refreshFailure: () => refreshFailure, realisticTiming: bridgeContext.realisticTiming }, req, res).catch(
+    handleHttp({ store, heygen, slug: bridgeContext.slug, now, bridges, refreshFailure: () => refreshFailure, realisticTiming: bridgeContext.realisticTiming }, req, res).catch(
       (error: unknown) => {
         if (!res.headersSent) {
           res.statusCode = 500;
@@ -120,6 +124,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://simulator');
+    if (heygen && url.pathname === STREAMING_CHAT_PATH) return heygen.handleUpgrade(req, socket, head, url);
     if (url.pathname !== '/api/rt/ws') return refuseUpgrade(socket, 404, 'Not Found');
     const token = url.searchParams.get('token');
     if (!token) return refuseUpgrade(socket, 403); // FastAPI closes with 1008 before accepting (§1.8)
@@ -158,6 +163,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   const { port } = server.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
+  if (heygen) heygen.origin = `ws://${hostForUrl}:${port}`;
 
   const targeted = (target?: SocketTarget) => [...sockets].filter((s) => matches(target, s.uiSessionId));
 
@@ -237,17 +243,20 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
         },
       }));
     },
+    heygenSessions: () => heygen?.list() ?? [],
   };
 
   let closing: Promise<void> | undefined;
   /** Like a server shutdown: 1012 to every socket, a short grace period, then whatever is left is cut. */
   const close = () =>
     (closing ??= (async () => {
+      const heygenClosed = heygen?.close();
       for (const bridge of bridges.values()) bridge.shutdown();
       for (const socket of sockets) socket.close(1012, 'Service Restart');
       const deadline = Date.now() + 500;
       while (sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
       for (const socket of sockets) socket.drop();
+      await heygenClosed;
       wss.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

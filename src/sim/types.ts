@@ -41,7 +41,12 @@ export interface SimulatorOptions {
   readonly tokenTtlMs?: number;
   /** Pause between streamed deltas in milliseconds; 0 streams as fast as the socket takes them. @default 0 */
   readonly deltaMs?: number;
-  /** Whether a (fake) HeyGen account is configured: avatars listed, `set_avatar` works. @default true */
+  /**
+   * Whether a (fake) HeyGen account is configured: avatars listed, `set_avatar` works, and the
+   * simulator also serves a fake of HeyGen's streaming API (`POST /v1/streaming.*` and the
+   * `/v1/ws/streaming.chat` socket; see `src/sim/heygen.ts`), which the login's `heygen_token` and
+   * `set_avatar`'s `avatar_session` work with. @default true
+   */
   readonly heygen?: boolean;
   /** Number of `text_delta` frames the `firehose` agent streams when the message names no number. @default 1000 */
   readonly firehoseDeltas?: number;
@@ -113,6 +118,17 @@ export interface UiSessionInfo {
   readonly audioIn: { readonly frames: number; readonly samples: number; readonly rms: number; readonly zeroCrossings: number };
 }
 
+/** A session of the fake HeyGen (`control.heygenSessions()`). */
+export interface HeyGenSessionInfo {
+  readonly sessionId: string;
+  /** At least one streaming socket (`/v1/ws/streaming.chat`) is open. */
+  readonly connected: boolean;
+  /** The avatar is talking (between `avatar_start_talking` and `avatar_stop_talking`). */
+  readonly talking: boolean;
+  /** Every text a `streaming.task` asked it to say, in order (`set_avatar_session`'s greeting too). */
+  readonly said: readonly string[];
+}
+
 /** Fault injection and inspection. */
 export interface SimulatorControl {
   /** A valid token for a user (default `admin`), without going through HTTP. */
@@ -163,6 +179,8 @@ export interface SimulatorControl {
   clearFrames(): void;
   /** The UI sessions the simulator holds. */
   uiSessions(): UiSessionInfo[];
+  /** The sessions of the fake HeyGen that are alive (made and not stopped); `[]` without HeyGen. */
+  heygenSessions(): HeyGenSessionInfo[];
 }
 
 /** A running simulator. */
