@@ -23,7 +23,7 @@ import type { Settled, TextOutcome } from './machines/outbox.machine.js';
 import type { turnMachine } from './machines/turn.machine.js';
 import type { TranscriptMessage } from './data/transcript/index.js';
 import type { ClientOptions } from './options.js';
-import { createAvatarCommands, type SetAvatarOptions } from './data/avatar.js';
+import { createAvatarCommands, type AvatarSessionOptions, type SetAvatarOptions } from './data/avatar.js';
 import type { avatarMachine, AvatarSessionView } from './machines/avatar.machine.js';
 import type { HeygenSession, Voice } from './schema/catalog.js';
 import { VOICE_PORT, type VoicePort, type WithVoicePort } from './data/voice-port.js';
@@ -144,7 +144,7 @@ export interface RealtimeClient extends SessionCommands {
   /** Asks the server for a HeyGen avatar session; resolves with it. See README, "Add an avatar". */
   setAvatar(avatarId: string, options?: SetAvatarOptions): Promise<HeygenSession>;
   /** Hands the server a HeyGen session your app made (with the login's HeyGen token). */
-  setAvatarSession(accessToken: string, sessionId: string): Promise<void>;
+  setAvatarSession(accessToken: string, sessionId: string, options?: AvatarSessionOptions): Promise<void>;
   /** Ends the avatar here (`avatar$` ends at `none`). */
   clearAvatar(): Promise<void>;
   /** Sets the agent's voice: `none` or a voice of `voice_list`. */
@@ -511,6 +511,7 @@ export function connectClient(runtime: Runtime): RealtimeClient {
       keepAvatarToken: (token) => {
         runtime.vault.avatarToken = token;
       },
+      avatarToken: () => runtime.vault.avatarToken ?? null,
       voices: data.voices,
       isDisposed,
     }),

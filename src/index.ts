@@ -25,7 +25,7 @@ export type {
   Turn,
   VoicesView,
 } from './client.js';
-export type { SetAvatarOptions } from './data/avatar.js';
+export type { AvatarSessionOptions, SetAvatarOptions } from './data/avatar.js';
 export type { AvatarAdapter, AvatarAdapterEvents, AvatarSessionInfo } from './avatar/adapter.js';
 export type { AvatarOrigin, AvatarSessionView } from './machines/avatar.machine.js';
 export type { InteractionOutcome, InteractionOutput } from './machines/interaction.machine.js';

@@ -139,6 +139,8 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
       },
       conversation: { replyTimeoutMs },
       outbox: { replyTimeoutMs },
+      // a hand-over waits this long for the adapter's stream (as long as a reply)
+      avatar: { adapter: resolved.avatarAdapter !== undefined, readyTimeoutMs: replyTimeoutMs },
     },
   });
   root.start();

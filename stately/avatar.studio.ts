@@ -4,15 +4,6 @@ import { createMachine } from 'xstate';
 
 export const avatarMachine = createMachine({
   "id": "avatar",
-  "context": {
-    "session": null,
-    "serverUsed": false,
-    "heygen": null,
-    "speaking": false,
-    "ready": false,
-    "error": null,
-    "pending": null
-  },
   "initial": "none",
   "on": {
     "heygen.known": {
@@ -127,9 +118,10 @@ export const avatarMachine = createMachine({
             }
           },
           {
-            "target": "requesting",
+            "target": "#avatar.session.handingOver",
             "actions": [
               "takeCommand",
+              "noteHandOver",
               {
                 "type": "go",
                 "params": {
@@ -164,12 +156,12 @@ export const avatarMachine = createMachine({
       }
     },
     "requesting": {
-      "description": "set_avatar or set_avatar_session went out; waiting for the session (or the server voice change that confirms an app session).",
+      "description": "set_avatar went out; waiting for the session the server makes.",
       "tags": "requesting",
       "on": {
         "avatar.answered": {
           "guard": "answersPending",
-          "target": "connected",
+          "target": "#avatar.session.connected",
           "actions": "noteSession"
         },
         "avatar.failed": {
@@ -179,14 +171,13 @@ export const avatarMachine = createMachine({
         }
       }
     },
-    "connected": {
-      "description": "A session exists; the adapter (if the app gave one) runs the stream. Leaving this state closes it.",
-      "tags": "connected",
+    "session": {
+      "description": "A session exists; the adapter (if the app gave one) runs its stream. Leaving this state by any path closes it: one stream at most.",
       "invoke": {
         "id": "adapter",
         "src": "adapter"
       },
-      "initial": "connecting",
+      "initial": "connected",
       "on": {
         "adapter.closed": {
           "target": "failed",
@@ -204,155 +195,234 @@ export const avatarMachine = createMachine({
         },
         "cancel.sent": {
           "actions": "interrupt"
-        },
-        "avatar.set": [
-          {
-            "guard": "busy",
-            "actions": {
-              "type": "refuse",
-              "params": {
-                "problem": {
-                  "reason": "avatar_busy",
-                  "message": "An avatar command is already in flight; wait for it to settle"
-                }
-              }
-            }
-          },
-          {
-            "guard": "noHeygen",
-            "actions": {
-              "type": "refuse",
-              "params": {
-                "problem": {
-                  "reason": "avatar_unavailable",
-                  "message": "This server has no HeyGen account (its avatar list is empty and its HeyGen token is \"None\")"
-                }
-              }
-            }
-          },
-          {
-            "guard": "secondServerSession",
-            "actions": {
-              "type": "refuse",
-              "params": {
-                "problem": {
-                  "reason": "avatar_unavailable",
-                  "message": "The server cannot make a second avatar session for this UI session (its HeyGen client is gone after the first one, PROTOCOL §4.7); use setAvatarSession with a session your app made, or reconnect with a new UI session"
-                }
-              }
-            }
-          },
-          {
-            "target": "requesting",
-            "actions": [
-              "forgetSession",
-              "takeCommand",
-              {
-                "type": "go",
-                "params": {
-                  "clearVoice": false
-                }
-              }
-            ]
-          }
-        ],
-        "avatar.setSession": [
-          {
-            "guard": "busy",
-            "actions": {
-              "type": "refuse",
-              "params": {
-                "problem": {
-                  "reason": "avatar_busy",
-                  "message": "An avatar command is already in flight; wait for it to settle"
-                }
-              }
-            }
-          },
-          {
-            "target": "requesting",
-            "actions": [
-              "forgetSession",
-              "takeCommand",
-              {
-                "type": "go",
-                "params": {
-                  "clearVoice": false
-                }
-              }
-            ]
-          }
-        ],
-        "avatar.clear": [
-          {
-            "guard": "busy",
-            "actions": {
-              "type": "refuse",
-              "params": {
-                "problem": {
-                  "reason": "avatar_busy",
-                  "message": "An avatar command is already in flight; wait for it to settle"
-                }
-              }
-            }
-          },
-          {
-            "guard": "fromApp",
-            "target": "closing",
-            "actions": [
-              "takeCommand",
-              {
-                "type": "go",
-                "params": {
-                  "clearVoice": true
-                }
-              }
-            ]
-          },
-          {
-            "target": "closing",
-            "actions": [
-              "takeCommand",
-              {
-                "type": "go",
-                "params": {
-                  "clearVoice": false
-                }
-              }
-            ]
-          }
-        ]
+        }
       },
       "states": {
-        "connecting": {
-          "description": "Waiting for the stream to be ready.",
+        "handingOver": {
+          "description": "The app's session: its stream opens first; once it is ready the server is told (set_avatar_session, §7.8 B), which switches the voice to avatar.",
+          "tags": "requesting",
+          "initial": "opening",
           "on": {
-            "adapter.ready": {
-              "target": "live",
-              "actions": "noteReady"
-            }
-          }
-        },
-        "live": {
-          "initial": "idle",
-          "on": {
-            "adapter.speaking": {
-              "actions": "noteSpeaking"
+            "adapter.closed": {
+              "target": "#avatar.failed",
+              "actions": [
+                "abandon",
+                "noteAbandoned",
+                "forgetSession"
+              ]
+            },
+            "adapter.failed": {
+              "target": "#avatar.failed",
+              "actions": [
+                "abandon",
+                "noteAbandoned",
+                "forgetSession"
+              ]
             }
           },
           "states": {
-            "idle": {
-              "tags": "idle",
+            "opening": {
               "always": {
-                "guard": "isSpeaking",
-                "target": "speaking"
+                "guard": "noAdapter",
+                "target": "confirming"
+              },
+              "on": {
+                "adapter.ready": {
+                  "target": "confirming",
+                  "actions": "noteReady"
+                }
+              },
+              "after": {
+                "readyTimeout": {
+                  "target": "#avatar.failed",
+                  "actions": [
+                    "abandon",
+                    "noteAbandoned",
+                    "forgetSession"
+                  ]
+                }
               }
             },
-            "speaking": {
-              "tags": "speaking",
-              "always": {
-                "guard": "isQuiet",
-                "target": "idle"
+            "confirming": {
+              "entry": "confirm",
+              "on": {
+                "adapter.speaking": {
+                  "actions": "noteSpeaking"
+                },
+                "avatar.answered": {
+                  "guard": "answersPending",
+                  "target": "#avatar.session.connected.live",
+                  "actions": "markAnswered"
+                },
+                "avatar.failed": {
+                  "guard": "answersPending",
+                  "target": "#avatar.failed",
+                  "actions": [
+                    "noteFailure",
+                    "forgetSession"
+                  ]
+                }
+              }
+            }
+          }
+        },
+        "connected": {
+          "description": "The avatar is set: its stream connecting, then live.",
+          "tags": "connected",
+          "initial": "connecting",
+          "on": {
+            "avatar.set": [
+              {
+                "guard": "busy",
+                "actions": {
+                  "type": "refuse",
+                  "params": {
+                    "problem": {
+                      "reason": "avatar_busy",
+                      "message": "An avatar command is already in flight; wait for it to settle"
+                    }
+                  }
+                }
+              },
+              {
+                "guard": "noHeygen",
+                "actions": {
+                  "type": "refuse",
+                  "params": {
+                    "problem": {
+                      "reason": "avatar_unavailable",
+                      "message": "This server has no HeyGen account (its avatar list is empty and its HeyGen token is \"None\")"
+                    }
+                  }
+                }
+              },
+              {
+                "guard": "secondServerSession",
+                "actions": {
+                  "type": "refuse",
+                  "params": {
+                    "problem": {
+                      "reason": "avatar_unavailable",
+                      "message": "The server cannot make a second avatar session for this UI session (its HeyGen client is gone after the first one, PROTOCOL §4.7); use setAvatarSession with a session your app made, or reconnect with a new UI session"
+                    }
+                  }
+                }
+              },
+              {
+                "target": "#avatar.requesting",
+                "actions": [
+                  "forgetSession",
+                  "takeCommand",
+                  {
+                    "type": "go",
+                    "params": {
+                      "clearVoice": false
+                    }
+                  }
+                ]
+              }
+            ],
+            "avatar.setSession": [
+              {
+                "guard": "busy",
+                "actions": {
+                  "type": "refuse",
+                  "params": {
+                    "problem": {
+                      "reason": "avatar_busy",
+                      "message": "An avatar command is already in flight; wait for it to settle"
+                    }
+                  }
+                }
+              },
+              {
+                "target": "#avatar.session.handingOver",
+                "actions": [
+                  "forgetSession",
+                  "takeCommand",
+                  "noteHandOver",
+                  {
+                    "type": "go",
+                    "params": {
+                      "clearVoice": false
+                    }
+                  }
+                ],
+                "reenter": true
+              }
+            ],
+            "avatar.clear": [
+              {
+                "guard": "busy",
+                "actions": {
+                  "type": "refuse",
+                  "params": {
+                    "problem": {
+                      "reason": "avatar_busy",
+                      "message": "An avatar command is already in flight; wait for it to settle"
+                    }
+                  }
+                }
+              },
+              {
+                "guard": "fromApp",
+                "target": "#avatar.closing",
+                "actions": [
+                  "takeCommand",
+                  {
+                    "type": "go",
+                    "params": {
+                      "clearVoice": true
+                    }
+                  }
+                ]
+              },
+              {
+                "target": "#avatar.closing",
+                "actions": [
+                  "takeCommand",
+                  {
+                    "type": "go",
+                    "params": {
+                      "clearVoice": false
+                    }
+                  }
+                ]
+              }
+            ]
+          },
+          "states": {
+            "connecting": {
+              "description": "Waiting for the stream to be ready.",
+              "on": {
+                "adapter.ready": {
+                  "target": "live",
+                  "actions": "noteReady"
+                }
+              }
+            },
+            "live": {
+              "initial": "idle",
+              "on": {
+                "adapter.speaking": {
+                  "actions": "noteSpeaking"
+                }
+              },
+              "states": {
+                "idle": {
+                  "tags": "idle",
+                  "always": {
+                    "guard": "isSpeaking",
+                    "target": "speaking"
+                  }
+                },
+                "speaking": {
+                  "tags": "speaking",
+                  "always": {
+                    "guard": "isQuiet",
+                    "target": "idle"
+                  }
+                }
               }
             }
           }
@@ -439,9 +509,10 @@ export const avatarMachine = createMachine({
             }
           },
           {
-            "target": "requesting",
+            "target": "#avatar.session.handingOver",
             "actions": [
               "takeCommand",
+              "noteHandOver",
               {
                 "type": "go",
                 "params": {

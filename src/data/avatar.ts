@@ -21,11 +21,19 @@ export interface SetAvatarOptions {
   readonly videoEncoding?: 'H264' | 'VP8';
 }
 
+/** Options of `setAvatarSession`: where the session's stream is, for the avatar adapter (HeyGen's `streaming.new` answers them). */
+export interface AvatarSessionOptions {
+  /** The session's `url` (HeyGen's streaming host). */
+  readonly url?: string | null;
+  readonly realtimeEndpoint?: string | null;
+}
+
 export interface AvatarCommandDependencies {
   readonly avatar: () => ActorRefFrom<typeof avatarMachine>;
   ask(event: ClientEvent, match: (reply: ServerEvent) => ReplyVerdict): Promise<void>;
   /** Keeps the current avatar session's access token (the adapter's), outside any machine. */
   keepAvatarToken(token: string | null): void;
+  avatarToken(): string | null;
   /** The voices the server listed (empty until `voice_list`). */
   voices(): readonly Voice[];
   isDisposed(): boolean;
@@ -44,13 +52,12 @@ export function createAvatarCommands(deps: AvatarCommandDependencies) {
   let nextId = 1;
 
   /** Asks the avatar machine; resolves with its go-ahead, rejects with its refusal. */
-  function verdict(type: 'avatar.set' | 'avatar.setSession' | 'avatar.clear'): { id: number; go: Promise<{ clearVoice: boolean }> } {
-    const id = nextId++;
+  function verdict(command: { type: 'avatar.set' | 'avatar.clear' } | { type: 'avatar.setSession'; sessionId: string; url: string | null; realtimeEndpoint: string | null }, id = nextId++): { id: number; go: Promise<{ clearVoice: boolean }> } {
     let answer: AvatarVerdict | undefined;
     const subscription = deps.avatar().on('verdict', (emitted) => {
       if (emitted.id === id) answer = emitted;
     });
-    deps.avatar().send({ type, id });
+    deps.avatar().send({ ...command, id } as Parameters<ReturnType<typeof deps.avatar>['send']>[0]);
     subscription.unsubscribe();
     // the machine decides in the send's own step: no verdict means it was not running (disposed)
     if (!answer) return { id, go: Promise.reject(new ClientError('closed', 'The client was disposed')) };
@@ -80,7 +87,7 @@ export function createAvatarCommands(deps: AvatarCommandDependencies) {
       const videoEncoding = options.videoEncoding ?? 'H264';
       if (!QUALITIES.includes(quality)) throw invalid(`quality: must be one of ${QUALITIES.join(', ')} (got ${String(quality)})`);
       if (!ENCODINGS.includes(videoEncoding)) throw invalid(`videoEncoding: must be one of ${ENCODINGS.join(', ')} (got ${String(videoEncoding)})`);
-      const { id, go } = verdict('avatar.set');
+      const { id, go } = verdict({ type: 'avatar.set' });
       await go;
       let session: HeygenSession | undefined;
       try {
@@ -111,12 +118,45 @@ export function createAvatarCommands(deps: AvatarCommandDependencies) {
      * (`set_avatar_session`); resolves once the server switched the voice to `avatar` (the avatar
      * speaks, local playback stops).
      */
-    async setAvatarSession(accessToken: string, sessionId: string): Promise<void> {
+    async setAvatarSession(accessToken: string, sessionId: string, options: AvatarSessionOptions = {}): Promise<void> {
       if (deps.isDisposed()) throw new ClientError('closed', 'The client was disposed');
       if (typeof accessToken !== 'string' || accessToken === '') throw invalid('accessToken: must be a non-empty string');
       if (typeof sessionId !== 'string' || sessionId === '') throw invalid('sessionId: must be a non-empty string');
-      const { id, go } = verdict('avatar.setSession');
-      await go;
+      if (options === null || typeof options !== 'object') throw invalid('options: must be an object ({ url, realtimeEndpoint })');
+      const url = options.url ?? null;
+      const realtimeEndpoint = options.realtimeEndpoint ?? null;
+      if (url !== null && (typeof url !== 'string' || !/^(wss?|https?):\/\//.test(url))) throw invalid('options.url: must be the session\'s ws(s) or http(s) URL');
+      if (realtimeEndpoint !== null && typeof realtimeEndpoint !== 'string') throw invalid('options.realtimeEndpoint: must be a string');
+      // The adapter opens the stream first, with this token (it reads it as the machine takes the
+      // command); the server is told once the stream is ready (§7.8 B). The machine may say so in
+      // the very step that takes the command: listen first.
+      const id = nextId++;
+      const previousToken = deps.avatarToken();
+      deps.keepAvatarToken(accessToken);
+      let listeners: { unsubscribe(): void }[] = [];
+      const handOver = new Promise<void>((resolve, reject) => {
+        listeners = [
+          deps.avatar().on('confirm', (emitted) => emitted.id === id && resolve()),
+          deps.avatar().on('abandoned', (emitted) => emitted.id === id && reject(problemError(emitted.problem))),
+          deps.avatar().subscribe({ complete: () => reject(new ClientError('closed', 'The client was disposed')) }),
+        ];
+      });
+      const release = () => {
+        for (const listener of listeners) listener.unsubscribe();
+      };
+      try {
+        await verdict({ type: 'avatar.setSession', sessionId, url, realtimeEndpoint }, id).go;
+      } catch (error) {
+        release();
+        handOver.catch(() => undefined);
+        deps.keepAvatarToken(previousToken); // refused: the avatar that is there keeps its token
+        throw error;
+      }
+      try {
+        await handOver;
+      } finally {
+        release();
+      }
       try {
         await deps.ask({ type: 'set_avatar_session', access_token: accessToken, avatar_session_id: sessionId }, (reply) =>
           reply.type === 'agent_voice_changed' && reply.voice.voice_id === 'avatar' ? { answer: true } : undefined,
@@ -125,8 +165,7 @@ export function createAvatarCommands(deps: AvatarCommandDependencies) {
         deps.avatar().send({ type: 'avatar.failed', id, problem: problemOf(error) });
         throw error;
       }
-      deps.keepAvatarToken(accessToken);
-      deps.avatar().send({ type: 'avatar.answered', id, session: { sessionId, url: null, realtimeEndpoint: null, origin: 'app' } });
+      deps.avatar().send({ type: 'avatar.answered', id, session: { sessionId, url, realtimeEndpoint, origin: 'app' } });
     },
 
     /**
@@ -136,7 +175,7 @@ export function createAvatarCommands(deps: AvatarCommandDependencies) {
      */
     async clearAvatar(): Promise<void> {
       if (deps.isDisposed()) throw new ClientError('closed', 'The client was disposed');
-      const { id, go } = verdict('avatar.clear');
+      const { id, go } = verdict({ type: 'avatar.clear' });
       const { clearVoice } = await go;
       deps.keepAvatarToken(null);
       try {

@@ -39,8 +39,8 @@ export type AdapterCommand = { type: 'adapter.interrupt' };
 export type AvatarEvent =
   /** The app asks for a server-made avatar (`setAvatar`). */
   | { type: 'avatar.set'; id: number }
-  /** The app hands over a session it made (`setAvatarSession`). */
-  | { type: 'avatar.setSession'; id: number }
+  /** The app hands over a session it made (`setAvatarSession`): the stream opens first, then the server is told (§7.8 B). */
+  | { type: 'avatar.setSession'; id: number; sessionId: string; url: string | null; realtimeEndpoint: string | null }
   /** The server answered the request: the session. */
   | { type: 'avatar.answered'; id: number; session: AvatarSessionView }
   /** The request failed (the server's error, a timeout, a lost connection). */
@@ -59,7 +59,22 @@ export type AvatarEvent =
 /** The machine's verdict on a command: go (the client sends the request), or refused with a reason. */
 export type AvatarVerdict = { type: 'verdict'; id: number; ok: true; clearVoice: boolean } | { type: 'verdict'; id: number; ok: false; problem: AvatarProblem };
 
+/**
+ * For a session the app hands over: the stream is ready, tell the server now (`confirm`), or the
+ * hand-over was given up before the server was told (`abandoned`, with why).
+ */
+export type AvatarHandOver = { type: 'confirm'; id: number } | { type: 'abandoned'; id: number; problem: AvatarProblem };
+
+export interface AvatarInput {
+  /** An adapter runs the stream (else the app shows it, and nothing waits for it to be ready). */
+  readonly adapter: boolean;
+  /** How long a hand-over waits for the adapter's stream to be ready. */
+  readonly readyTimeoutMs: number;
+}
+
 export interface AvatarContext {
+  readonly adapter: boolean;
+  readonly readyTimeoutMs: number;
   readonly session: AvatarSessionView | null;
   /** The UI session had a server-made avatar session: another `set_avatar` would fail on the server. */
   readonly serverUsed: boolean;
@@ -84,7 +99,10 @@ export const AVATAR_REFUSALS = {
 } as const satisfies Record<string, AvatarProblem>;
 
 export const avatarMachine = setup({
-  types: { context: {} as AvatarContext, events: {} as AvatarEvent, emitted: {} as AvatarVerdict },
+  types: { context: {} as AvatarContext, events: {} as AvatarEvent, emitted: {} as AvatarVerdict | AvatarHandOver, input: {} as AvatarInput },
+  delays: {
+    readyTimeout: ({ context }) => context.readyTimeoutMs,
+  },
   actors: {
     /** Filled by the runtime from the app's avatar adapter; this one connects to nothing (the app shows the stream itself). */
     adapter: fromCallback<AdapterCommand, AvatarSessionView, AdapterEvent>(() => () => undefined),
@@ -96,12 +114,32 @@ export const avatarMachine = setup({
     answersPending: ({ context, event }) => 'id' in event && event.id === context.pending,
     fromApp: ({ context }) => context.session?.origin === 'app',
     isSpeaking: ({ context }) => context.speaking,
+    noAdapter: ({ context }) => !context.adapter,
     isQuiet: ({ context }) => !context.speaking,
   },
   actions: {
     refuse: emit(({ event }, params: { problem: AvatarProblem }) => ({ type: 'verdict' as const, id: (event as { id: number }).id, ok: false as const, problem: params.problem })),
     go: emit(({ event }, params: { clearVoice: boolean }) => ({ type: 'verdict' as const, id: (event as { id: number }).id, ok: true as const, clearVoice: params.clearVoice })),
     takeCommand: assign({ pending: ({ event }) => (event as { id: number }).id, error: null }),
+    /** The app's session, known before the server is told. */
+    noteHandOver: assign(({ event }) => (event.type === 'avatar.setSession' ? { session: { sessionId: event.sessionId, url: event.url, realtimeEndpoint: event.realtimeEndpoint, origin: 'app' as const }, ready: false, speaking: false } : {})),
+    confirm: emit(({ context }) => ({ type: 'confirm' as const, id: context.pending! })),
+    abandon: emit(({ context, event }) => ({
+      type: 'abandoned' as const,
+      id: context.pending!,
+      problem:
+        event.type === 'adapter.closed' || event.type === 'adapter.failed'
+          ? { reason: 'closed' as const, message: event.type === 'adapter.closed' ? `The avatar stream ended before it was ready: ${event.reason}` : event.message }
+          : { reason: 'timeout' as const, message: 'The avatar stream was not ready in time' },
+    })),
+    noteAbandoned: assign(({ event }) => ({
+      pending: null,
+      error:
+        event.type === 'adapter.closed' || event.type === 'adapter.failed'
+          ? { reason: 'closed' as const, message: event.type === 'adapter.closed' ? `The avatar stream ended before it was ready: ${event.reason}` : event.message }
+          : { reason: 'timeout' as const, message: 'The avatar stream was not ready in time' },
+    })),
+    markAnswered: assign({ pending: null }),
     releaseCommand: assign({ pending: null }),
     noteSession: assign(({ context, event }) =>
       event.type === 'avatar.answered'
@@ -122,7 +160,17 @@ export const avatarMachine = setup({
   },
 }).createMachine({
   id: 'avatar',
-  context: { session: null, serverUsed: false, heygen: null, speaking: false, ready: false, error: null, pending: null },
+  context: ({ input }) => ({
+    adapter: input?.adapter ?? false,
+    readyTimeoutMs: input?.readyTimeoutMs ?? 20_000,
+    session: null,
+    serverUsed: false,
+    heygen: null,
+    speaking: false,
+    ready: false,
+    error: null,
+    pending: null,
+  }),
   initial: 'none',
   on: {
     'heygen.known': { actions: 'noteHeygen' },
@@ -145,7 +193,7 @@ export const avatarMachine = setup({
         ],
         'avatar.setSession': [
           { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
-          { target: 'requesting', actions: ['takeCommand', { type: 'go', params: { clearVoice: false } }] },
+          { target: '#avatar.session.handingOver', actions: ['takeCommand', 'noteHandOver', { type: 'go', params: { clearVoice: false } }] },
         ],
         'avatar.clear': [
           { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
@@ -154,51 +202,83 @@ export const avatarMachine = setup({
       },
     },
     requesting: {
-      description: 'set_avatar or set_avatar_session went out; waiting for the session (or the server voice change that confirms an app session).',
+      description: 'set_avatar went out; waiting for the session the server makes.',
       tags: 'requesting',
       on: {
-        'avatar.answered': { guard: 'answersPending', target: 'connected', actions: 'noteSession' },
+        'avatar.answered': { guard: 'answersPending', target: '#avatar.session.connected', actions: 'noteSession' },
         'avatar.failed': { guard: 'answersPending', target: 'failed', actions: 'noteFailure' },
       },
     },
-    connected: {
-      description: 'A session exists; the adapter (if the app gave one) runs the stream. Leaving this state closes it.',
-      tags: 'connected',
+    session: {
+      description: 'A session exists; the adapter (if the app gave one) runs its stream. Leaving this state by any path closes it: one stream at most.',
       invoke: { id: 'adapter', src: 'adapter', input: ({ context }) => context.session! },
-      initial: 'connecting',
+      initial: 'connected',
       on: {
         'adapter.closed': { target: 'failed', actions: ['noteClosed', 'forgetSession'] },
         'adapter.failed': { target: 'failed', actions: ['noteClosed', 'forgetSession'] },
         'cancel.sent': { actions: 'interrupt' },
-        'avatar.set': [
-          { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
-          { guard: 'noHeygen', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.noHeygen } } },
-          { guard: 'secondServerSession', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.second } } },
-          // the server closes the session it made before it makes another: so does this side
-          { target: 'requesting', actions: ['forgetSession', 'takeCommand', { type: 'go', params: { clearVoice: false } }] },
-        ],
-        'avatar.setSession': [
-          { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
-          { target: 'requesting', actions: ['forgetSession', 'takeCommand', { type: 'go', params: { clearVoice: false } }] },
-        ],
-        'avatar.clear': [
-          { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
-          // the voice goes back to none only for an app session: set_avatar changes no voice (§4.7)
-          { guard: 'fromApp', target: 'closing', actions: ['takeCommand', { type: 'go', params: { clearVoice: true } }] },
-          { target: 'closing', actions: ['takeCommand', { type: 'go', params: { clearVoice: false } }] },
-        ],
       },
       states: {
-        connecting: {
-          description: 'Waiting for the stream to be ready.',
-          on: { 'adapter.ready': { target: 'live', actions: 'noteReady' } },
-        },
-        live: {
-          initial: 'idle',
-          on: { 'adapter.speaking': { actions: 'noteSpeaking' } },
+        handingOver: {
+          description: "The app's session: its stream opens first; once it is ready the server is told (set_avatar_session, §7.8 B), which switches the voice to avatar.",
+          tags: 'requesting',
+          initial: 'opening',
+          on: {
+            'adapter.closed': { target: '#avatar.failed', actions: ['abandon', 'noteAbandoned', 'forgetSession'] },
+            'adapter.failed': { target: '#avatar.failed', actions: ['abandon', 'noteAbandoned', 'forgetSession'] },
+          },
           states: {
-            idle: { tags: 'idle', always: { guard: 'isSpeaking', target: 'speaking' } },
-            speaking: { tags: 'speaking', always: { guard: 'isQuiet', target: 'idle' } },
+            opening: {
+              always: { guard: 'noAdapter', target: 'confirming' },
+              on: { 'adapter.ready': { target: 'confirming', actions: 'noteReady' } },
+              after: { readyTimeout: { target: '#avatar.failed', actions: ['abandon', 'noteAbandoned', 'forgetSession'] } },
+            },
+            confirming: {
+              entry: 'confirm',
+              on: {
+                'adapter.speaking': { actions: 'noteSpeaking' },
+                'avatar.answered': { guard: 'answersPending', target: '#avatar.session.connected.live', actions: 'markAnswered' },
+                'avatar.failed': { guard: 'answersPending', target: '#avatar.failed', actions: ['noteFailure', 'forgetSession'] },
+              },
+            },
+          },
+        },
+        connected: {
+          description: 'The avatar is set: its stream connecting, then live.',
+          tags: 'connected',
+          initial: 'connecting',
+          on: {
+            'avatar.set': [
+              { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
+              { guard: 'noHeygen', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.noHeygen } } },
+              { guard: 'secondServerSession', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.second } } },
+              // the server closes the session it made before it makes another: so does this side
+              { target: '#avatar.requesting', actions: ['forgetSession', 'takeCommand', { type: 'go', params: { clearVoice: false } }] },
+            ],
+            'avatar.setSession': [
+              { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
+              { target: '#avatar.session.handingOver', actions: ['forgetSession', 'takeCommand', 'noteHandOver', { type: 'go', params: { clearVoice: false } }], reenter: true },
+            ],
+            'avatar.clear': [
+              { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
+              // the voice goes back to none only for an app session: set_avatar changes no voice (§4.7)
+              { guard: 'fromApp', target: '#avatar.closing', actions: ['takeCommand', { type: 'go', params: { clearVoice: true } }] },
+              { target: '#avatar.closing', actions: ['takeCommand', { type: 'go', params: { clearVoice: false } }] },
+            ],
+          },
+          states: {
+            connecting: {
+              description: 'Waiting for the stream to be ready.',
+              on: { 'adapter.ready': { target: 'live', actions: 'noteReady' } },
+            },
+            live: {
+              initial: 'idle',
+              on: { 'adapter.speaking': { actions: 'noteSpeaking' } },
+              states: {
+                idle: { tags: 'idle', always: { guard: 'isSpeaking', target: 'speaking' } },
+                speaking: { tags: 'speaking', always: { guard: 'isQuiet', target: 'idle' } },
+              },
+            },
           },
         },
       },
@@ -223,7 +303,7 @@ export const avatarMachine = setup({
         ],
         'avatar.setSession': [
           { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
-          { target: 'requesting', actions: ['takeCommand', { type: 'go', params: { clearVoice: false } }] },
+          { target: '#avatar.session.handingOver', actions: ['takeCommand', 'noteHandOver', { type: 'go', params: { clearVoice: false } }] },
         ],
         'avatar.clear': { target: 'none', actions: ['clearError', { type: 'go', params: { clearVoice: false } }] },
       },

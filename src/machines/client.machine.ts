@@ -14,13 +14,14 @@ import { authMachine, type AuthInput } from './auth.machine.js';
 import { connectionMachine, type ConnectionInput } from './connection.machine.js';
 import { conversationMachine, type ConversationEvent, type ConversationInput } from './conversation.machine.js';
 import { outboxMachine, type OutboxEvent, type OutboxInput } from './outbox.machine.js';
-import { avatarMachine } from './avatar.machine.js';
+import { avatarMachine, type AvatarInput } from './avatar.machine.js';
 
 export interface ClientMachineInput {
   readonly auth: AuthInput;
   readonly connection: ConnectionInput;
   readonly conversation?: ConversationInput;
   readonly outbox: OutboxInput;
+  readonly avatar?: AvatarInput;
 }
 
 /** The app-facing layer's commands for the outbox. */
@@ -85,7 +86,7 @@ export const clientMachine = setup({
         { id: 'conversation', systemId: 'conversation', src: 'conversation', input: ({ context }) => context.conversation ?? {} },
         { id: 'outbox', systemId: 'outbox', src: 'outbox', input: ({ context }) => context.outbox },
         // the runtime talks to it directly (its commands' verdicts, the adapter's slot)
-        { id: 'avatar', systemId: 'avatar', src: 'avatar' },
+        { id: 'avatar', systemId: 'avatar', src: 'avatar', input: ({ context }) => context.avatar ?? { adapter: false, readyTimeoutMs: 20_000 } },
       ],
       on: {
         connect: { actions: 'forwardToConnection' },

@@ -5,7 +5,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AvatarAdapter, AvatarAdapterEvents, AvatarSessionInfo, AvatarView, RealtimeClient } from '../../../src/index.js';
-import { cleanup, makeClient, rejection, startSim, until } from './harness.js';
+import { ADMIN, cleanup, makeClient, rejection, startSim, until } from './harness.js';
+import { createHeyGenAdapter } from '../../../src/heygen.js';
+import { WebSocket as WsWebSocket } from 'ws';
 
 afterEach(cleanup);
 
@@ -91,7 +93,12 @@ describe('avatars', () => {
     const rec = recordingAdapter();
     const h = makeClient(sim, { avatarAdapter: rec.adapter });
     await h.connect();
-    await h.client.setAvatarSession('app-made-token', 'app-session-1');
+    const handedOver = h.client.setAvatarSession('app-made-token', 'app-session-1');
+    // the stream opens first: the server is told once the adapter says it is ready (§7.8 B)
+    await until(() => rec.sessions.length === 1, 1_000, 'the adapter connecting');
+    expect(view(h.client).state).toBe('requesting');
+    rec.events().ready();
+    await handedOver;
     expect(view(h.client)).toMatchObject({ state: 'connected', session: { sessionId: 'app-session-1', origin: 'app' } });
     let voices!: { current: { voice_id: string } | null };
     h.client.voices$.subscribe((v) => (voices = v)).unsubscribe();
@@ -136,7 +143,7 @@ describe('avatars', () => {
     const sim = await startSim();
     const h = makeClient(sim);
     await h.connect();
-    const first = h.client.setAvatarSession('t', 's');
+    const first = h.client.setAvatarSession('t', 's'); // no adapter: the server is told at once
     const second = rejection(h.client.setAvatar('Ann_Therapist_public'), 2_000, 'the refusal');
     expect(await second).toMatchObject({ reason: 'avatar_busy' });
     await first;
@@ -173,5 +180,67 @@ describe('voices', () => {
     expect(await rejection(h.client.setVoice('avatar'), 2_000, 'the refusal')).toMatchObject({ reason: 'invalid_options', message: expect.stringMatching(/setAvatarSession/) });
     expect(await rejection(h.client.setVoice('darth'), 2_000, 'the refusal')).toMatchObject({ reason: 'invalid_options', message: expect.stringMatching(/alloy/) });
     expect(h.status().messagesSent).toBe(sent);
+  });
+});
+
+describe('avatars end to end: the client, the HeyGen adapter and the simulator\'s fake HeyGen', () => {
+  async function heygenClient(options: { deltaMs?: number } = {}) {
+    const sim = await startSim(options);
+    const h = makeClient(sim, { avatarAdapter: createHeyGenAdapter({ WebSocket: WsWebSocket as never, apiBase: sim.httpUrl }) });
+    await h.connect();
+    return { sim, h };
+  }
+
+  it('setAvatar: the adapter connects to the session the server made; the stream gets ready', async () => {
+    const { sim, h } = await heygenClient();
+    const session = await h.client.setAvatar('Ann_Therapist_public');
+    await until(() => view(h.client).ready, 3_000, 'the stream ready');
+    expect(sim.control.heygenSessions()).toEqual([expect.objectContaining({ sessionId: session.session_id, connected: true })]);
+  });
+
+  it('setAvatarSession with a session the app made: the server greets through HeyGen, and avatar$ shows the avatar talking, then not', async () => {
+    const { sim, h } = await heygenClient();
+    // the app makes the session with the login's HeyGen token (as HeyGen's SDK would)
+    const login = await fetch(`${sim.httpUrl}/api/rt/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) }).then((r) => r.json() as Promise<{ heygen_token: string }>);
+    const made = await fetch(`${sim.httpUrl}/v1/streaming.new`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': login.heygen_token }, body: JSON.stringify({ avatar_id: 'Ann_Therapist_public' }) }).then(
+      (r) => r.json() as Promise<{ data: { session_id: string; access_token: string; url: string } }>,
+    );
+    const talking: boolean[] = [];
+    h.client.avatar$.subscribe((v) => {
+      if (talking.at(-1) !== v.speaking) talking.push(v.speaking);
+    });
+    await h.client.setAvatarSession(made.data.access_token, made.data.session_id, { url: made.data.url });
+    await until(() => talking.includes(true) && talking.at(-1) === false, 5_000, 'the greeting spoken');
+    expect(talking).toEqual([false, true, false]);
+    expect(sim.control.heygenSessions()[0]?.said).toEqual(['Avtar bridge connected to avatar session']);
+  });
+
+  it('a cancel stops the avatar talking (the adapter interrupts it on HeyGen)', async () => {
+    const { sim, h } = await heygenClient({ deltaMs: 20 });
+    const session = await h.client.setAvatar('Ann_Therapist_public');
+    await until(() => view(h.client).ready, 3_000, 'the stream ready');
+    // the app makes the avatar say a long text, as an app driving speech does
+    await fetch(`${sim.httpUrl}/v1/streaming.task`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${session.access_token}` },
+      body: JSON.stringify({ session_id: session.session_id, text: 'word '.repeat(200), task_type: 'repeat' }),
+    });
+    await until(() => view(h.client).speaking, 3_000, 'the avatar talking');
+    void h.client.sendText('SLOW 50').catch(() => undefined);
+    await h.waitForEvent((event) => event.type === 'interaction', 2_000);
+    const asked = Date.now();
+    await h.client.cancel();
+    await until(() => !view(h.client).speaking, 2_000, 'the avatar silent');
+    expect(Date.now() - asked).toBeLessThan(1_000); // 200 words would take 12 s
+    expect(sim.control.heygenSessions()[0]?.talking).toBe(false);
+  });
+
+  it('clearAvatar closes the stream on the fake; the avatar ends at none', async () => {
+    const { sim, h } = await heygenClient();
+    await h.client.setAvatar('Ann_Therapist_public');
+    await until(() => view(h.client).ready, 3_000, 'the stream ready');
+    await h.client.clearAvatar();
+    expect(view(h.client).state).toBe('none');
+    await until(() => sim.control.heygenSessions().every((s) => !s.connected), 2_000, 'the stream closed');
   });
 });

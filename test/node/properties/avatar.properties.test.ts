@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createActor, fromCallback, type ActorRefFrom } from 'xstate';
+import { createActor, fromCallback, SimulatedClock, type ActorRefFrom } from 'xstate';
 import { avatarMachine, type AdapterCommand, type AdapterEvent, type AvatarEvent, type AvatarSessionView, type AvatarVerdict } from '../../../src/machines/avatar.machine.js';
 import { playbackMachine, type SpeakerCommand, type SpeakerEvent } from '../../../src/machines/playback.machine.js';
 import { voiceOutput } from '../../../src/machines/voice.logic.js';
@@ -22,7 +22,8 @@ type Step =
   | { kind: 'answer'; ok: boolean }
   | { kind: 'cleared' }
   | { kind: 'adapter'; event: AdapterEvent }
-  | { kind: 'other'; event: AvatarEvent };
+  | { kind: 'other'; event: AvatarEvent }
+  | { kind: 'tick'; ms: number };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.constant<Step>({ kind: 'set' }),
@@ -31,10 +32,12 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.boolean().map((ok): Step => ({ kind: 'answer', ok })),
   fc.constant<Step>({ kind: 'cleared' }),
   fc.constantFrom<AdapterEvent>({ type: 'adapter.ready' }, { type: 'adapter.speaking', talking: true }, { type: 'adapter.speaking', talking: false }, { type: 'adapter.closed', reason: 'gone' }, { type: 'adapter.failed', message: 'broke' }).map((event): Step => ({ kind: 'adapter', event })),
+  fc.integer({ min: 1, max: 30_000 }).map((ms): Step => ({ kind: 'tick', ms })),
   fc.constantFrom<AvatarEvent>({ type: 'cancel.sent' }, { type: 'ui.reset' }, { type: 'heygen.known', available: true }, { type: 'heygen.known', available: false }).map((event): Step => ({ kind: 'other', event })),
 );
 
 async function play(steps: readonly Step[]) {
+  const clock = new SimulatedClock();
   let alive = 0;
   const stream: { emit: ((event: AdapterEvent) => void) | null } = { emit: null };
   const actor = createActor(
@@ -50,7 +53,14 @@ async function play(steps: readonly Step[]) {
         }),
       },
     }),
+    { clock, input: { adapter: true, readyTimeoutMs: 20_000 } },
   ).start();
+  const confirmed = new Set<number>();
+  actor.on('confirm', ({ id }) => confirmed.add(id));
+  actor.on('abandoned', ({ id }) => {
+    const at = inFlight.findIndex((f) => f.id === id);
+    if (at >= 0) inFlight.splice(at, 1);
+  });
   const verdicts = new Map<number, AvatarVerdict[]>();
   actor.on('verdict', (verdict) => verdicts.set(verdict.id, [...(verdicts.get(verdict.id) ?? []), verdict]));
   let nextId = 1;
@@ -62,7 +72,7 @@ async function play(steps: readonly Step[]) {
     const where = `step ${index} ${JSON.stringify(s)}`;
     if (s.kind === 'set' || s.kind === 'setSession' || s.kind === 'clear') {
       const id = nextId++;
-      actor.send({ type: s.kind === 'set' ? 'avatar.set' : s.kind === 'setSession' ? 'avatar.setSession' : 'avatar.clear', id });
+      actor.send(s.kind === 'set' ? { type: 'avatar.set', id } : s.kind === 'setSession' ? { type: 'avatar.setSession', id, sessionId: `app${id}`, url: null, realtimeEndpoint: null } : { type: 'avatar.clear', id });
       const got = verdicts.get(id) ?? [];
       expect(got.length, `${where}: one verdict`).toBe(1);
       if (got[0]!.ok && actor.getSnapshot().context.pending === id) {
@@ -73,7 +83,8 @@ async function play(steps: readonly Step[]) {
         }
       }
     } else if (s.kind === 'answer') {
-      const request = inFlight.find((f) => f.kind === 'request');
+      // an app session is answered only after its stream was ready and the server was told
+      const request = inFlight.find((f) => f.kind === 'request' && (f.origin === 'server' || confirmed.has(f.id)));
       if (request) {
         inFlight.splice(inFlight.indexOf(request), 1);
         if (s.ok) actor.send({ type: 'avatar.answered', id: request.id, session: { sessionId: `s${request.id}`, url: null, realtimeEndpoint: null, origin: request.origin } });
@@ -90,12 +101,13 @@ async function play(steps: readonly Step[]) {
         expect(actor.getSnapshot().hasTag('none'), `${where}: a clear ends in none`).toBe(true);
       }
     } else if (s.kind === 'adapter') stream.emit?.(s.event);
+    else if (s.kind === 'tick') clock.increment(s.ms);
     else {
       actor.send(s.event);
       if (s.event.type === 'ui.reset') serverSessions = 0;
     }
     const snapshot = actor.getSnapshot();
-    expect(alive, `${where}: adapters alive`).toBe(snapshot.hasTag('connected') ? 1 : 0);
+    expect(alive, `${where}: adapters alive`).toBe(snapshot.matches('session') ? 1 : 0);
     expect(snapshot.context.pending, `${where}: the command slot`).toBe(inFlight[0]?.id ?? null);
     if (snapshot.hasTag('none')) expect(snapshot.context.session, `${where}: no session in none`).toBeNull();
   }
