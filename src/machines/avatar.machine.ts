@@ -98,6 +98,15 @@ export const AVATAR_REFUSALS = {
   noHeygen: { reason: 'avatar_unavailable', message: 'This server has no HeyGen account (its avatar list is empty and its HeyGen token is "None")' },
 } as const satisfies Record<string, AvatarProblem>;
 
+/** A command while another is in flight (first in every state's list: a state's own transitions come before the root's). */
+const BUSY = { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } } as const;
+/** Why a `set_avatar` may not go: busy, no HeyGen, or a second server session on this UI session. */
+const SET_REFUSALS = [
+  BUSY,
+  { guard: 'noHeygen', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.noHeygen } } },
+  { guard: 'secondServerSession', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.second } } },
+] as const;
+
 export const avatarMachine = setup({
   types: { context: {} as AvatarContext, events: {} as AvatarEvent, emitted: {} as AvatarVerdict | AvatarHandOver, input: {} as AvatarInput },
   delays: {
@@ -176,9 +185,9 @@ export const avatarMachine = setup({
     'heygen.known': { actions: 'noteHeygen' },
     'ui.reset': { actions: 'resetUi' },
     // settled exactly once: a command that arrives while another is in flight is refused
-    'avatar.set': { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
-    'avatar.setSession': { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
-    'avatar.clear': { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
+    'avatar.set': BUSY,
+    'avatar.setSession': BUSY,
+    'avatar.clear': BUSY,
   },
   states: {
     none: {
@@ -186,17 +195,15 @@ export const avatarMachine = setup({
       tags: 'none',
       on: {
         'avatar.set': [
-          { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
-          { guard: 'noHeygen', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.noHeygen } } },
-          { guard: 'secondServerSession', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.second } } },
+          ...SET_REFUSALS,
           { target: 'requesting', actions: ['takeCommand', { type: 'go', params: { clearVoice: false } }] },
         ],
         'avatar.setSession': [
-          { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
+          BUSY,
           { target: '#avatar.session.handingOver', actions: ['takeCommand', 'noteHandOver', { type: 'go', params: { clearVoice: false } }] },
         ],
         'avatar.clear': [
-          { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
+          BUSY,
           { actions: { type: 'go', params: { clearVoice: false } } },
         ],
       },
@@ -249,18 +256,16 @@ export const avatarMachine = setup({
           initial: 'connecting',
           on: {
             'avatar.set': [
-              { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
-              { guard: 'noHeygen', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.noHeygen } } },
-              { guard: 'secondServerSession', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.second } } },
+              ...SET_REFUSALS,
               // the server closes the session it made before it makes another: so does this side
               { target: '#avatar.requesting', actions: ['forgetSession', 'takeCommand', { type: 'go', params: { clearVoice: false } }] },
             ],
             'avatar.setSession': [
-              { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
+              BUSY,
               { target: '#avatar.session.handingOver', actions: ['forgetSession', 'takeCommand', 'noteHandOver', { type: 'go', params: { clearVoice: false } }], reenter: true },
             ],
             'avatar.clear': [
-              { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
+              BUSY,
               // the voice goes back to none only for an app session: set_avatar changes no voice (§4.7)
               { guard: 'fromApp', target: '#avatar.closing', actions: ['takeCommand', { type: 'go', params: { clearVoice: true } }] },
               { target: '#avatar.closing', actions: ['takeCommand', { type: 'go', params: { clearVoice: false } }] },
@@ -296,13 +301,11 @@ export const avatarMachine = setup({
       tags: 'failed',
       on: {
         'avatar.set': [
-          { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
-          { guard: 'noHeygen', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.noHeygen } } },
-          { guard: 'secondServerSession', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.second } } },
+          ...SET_REFUSALS,
           { target: 'requesting', actions: ['takeCommand', { type: 'go', params: { clearVoice: false } }] },
         ],
         'avatar.setSession': [
-          { guard: 'busy', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.busy } } },
+          BUSY,
           { target: '#avatar.session.handingOver', actions: ['takeCommand', 'noteHandOver', { type: 'go', params: { clearVoice: false } }] },
         ],
         'avatar.clear': { target: 'none', actions: ['clearError', { type: 'go', params: { clearVoice: false } }] },

@@ -21,6 +21,7 @@
  * {@link FakeHeyGen.createSession}) and spoken to by its `set_avatar_session` (through
  * {@link FakeHeyGen.task}), as the real server does through HeyGen's API (§4.7, §4.8).
  */
+import { readBody } from './http.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -71,14 +72,9 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const body = await readBody(req, MAX_BODY);
+  if (body === undefined) return undefined;
+  const text = body.toString('utf8');
   if (text.trim() === '') return {};
   try {
     const value: unknown = JSON.parse(text);
