@@ -23,6 +23,7 @@ import type { Settled, TextOutcome } from './machines/outbox.machine.js';
 import type { turnMachine } from './machines/turn.machine.js';
 import type { TranscriptMessage } from './data/transcript/index.js';
 import type { ClientOptions } from './options.js';
+import type { InspectionRecord } from './actors/inspection.js';
 import { createAvatarCommands, type AvatarSessionOptions, type SetAvatarOptions } from './data/avatar.js';
 import type { avatarMachine, AvatarSessionView } from './machines/avatar.machine.js';
 import type { HeygenSession, Voice } from './schema/catalog.js';
@@ -129,6 +130,11 @@ export interface RealtimeClient extends SessionCommands {
   send(event: ClientEvent): Promise<void>;
   /** Stops everything and completes every observable. */
   dispose(): void;
+  /**
+   * Every actor's events and snapshots as serialisable records (actor id, event, state value,
+   * context), secrets removed: offline inspection, no viewer needed. Completes on `dispose()`.
+   */
+  readonly inspection$: Observable<InspectionRecord>;
   /** The root XState actor (for inspection and advanced use). */
   readonly actor: ActorRefFrom<typeof clientMachine>;
   readonly state$: Observable<ClientStateView>;
@@ -374,7 +380,7 @@ export function connectClient(runtime: Runtime): RealtimeClient {
     cancels$: data.cancels$,
     sendAudio: (bytes) => !isDisposed() && runtime.sendBinary(bytes),
     clock: runtime.clock,
-    inspect: resolved.inspect,
+    inspect: runtime.inspection.inspect,
     attach(dispose) {
       if (isDisposed()) throw new ClientError(REFUSALS.disposed.reason, REFUSALS.disposed.message);
       if (voiceDispose) throw new ClientError('invalid_options', 'This client already has a voice; dispose it first');
@@ -503,6 +509,7 @@ export function connectClient(runtime: Runtime): RealtimeClient {
     errors$: data.errors$,
     user$: data.user$,
     catalog$: data.catalog$,
+    inspection$: runtime.inspection.inspection$,
     voices$: data.voices$,
     avatar$,
     ...createAvatarCommands({
@@ -552,6 +559,7 @@ export function connectClient(runtime: Runtime): RealtimeClient {
       for (const entry of waiting.values()) entry.reject(closedError());
       waiting.clear();
       data.complete(); // state$ emits disposed: true, then every observable completes
+      runtime.inspection.complete();
       for (const subscription of subscriptions) subscription.unsubscribe();
     },
   };

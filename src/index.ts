@@ -25,6 +25,7 @@ export type {
   Turn,
   VoicesView,
 } from './client.js';
+export type { InspectionRecord } from './actors/inspection.js';
 export type { AvatarSessionOptions, SetAvatarOptions } from './data/avatar.js';
 export type { AvatarAdapter, AvatarAdapterEvents, AvatarSessionInfo } from './avatar/adapter.js';
 export type { AvatarOrigin, AvatarSessionView } from './machines/avatar.machine.js';

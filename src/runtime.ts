@@ -15,6 +15,7 @@ import { authMachine } from './machines/auth.machine.js';
 import { clientMachine } from './machines/client.machine.js';
 import { avatarMachine } from './machines/avatar.machine.js';
 import { createAvatarActor } from './actors/avatar.actor.js';
+import { createInspection, type Inspection } from './actors/inspection.js';
 import { connectionMachine } from './machines/connection.machine.js';
 import type { conversationMachine } from './machines/conversation.machine.js';
 import { replyTimeoutFor } from './machines/outbox.logic.js';
@@ -50,6 +51,8 @@ export interface Runtime {
   readonly conversation: () => ActorRefFrom<typeof conversationMachine>;
   readonly outbox: () => ActorRefFrom<typeof outboxMachine>;
   readonly avatar: () => ActorRefFrom<typeof avatarMachine>;
+  /** The inspect callback of every actor (the voice's too), and `inspection$`. */
+  readonly inspection: Inspection;
   /** The clock the runtime was given (undefined: the real timers). */
   readonly clock: RuntimeClock | undefined;
   /** Sends a binary frame on the open socket now; `false` when none is open (or the socket slot is a fake). */
@@ -115,9 +118,11 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
     },
   });
   const replyTimeoutMs = replyTimeoutFor(resolved.connectionTimeout);
+  const inspection = createInspection(resolved.inspect, now);
   root = createActor(provided, {
+    id: 'client',
     ...(deps.clock ? { clock: deps.clock as never } : {}),
-    ...(resolved.inspect ? { inspect: resolved.inspect as never } : {}),
+    inspect: inspection.inspect,
     input: {
       auth: {
         mode: resolved.auth.kind === 'credentials' ? 'credentials' : resolved.auth.kind === 'token' ? 'token' : 'provider',
@@ -170,6 +175,7 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
     conversation,
     outbox: () => root.system.get('outbox') as ActorRefFrom<typeof outboxMachine>,
     avatar,
+    inspection,
     clock: deps.clock,
     sendBinary: sockets.sendBinary,
     getToken,

@@ -364,6 +364,7 @@ export function createVoice(client: RealtimeClient, options: VoiceOptions = {}):
     },
   });
   const actor = createActor(machine, {
+    id: 'voice',
     input: {
       mode: options.mode ?? 'ptt',
       respectTurnState: options.respectTurnState ?? true,
