@@ -24,6 +24,7 @@ import type { turnMachine } from './machines/turn.machine.js';
 import type { TranscriptMessage } from './data/transcript/index.js';
 import type { ClientOptions } from './options.js';
 import type { InspectionRecord } from './actors/inspection.js';
+import { createMetrics, type ClientMetrics } from './data/metrics.js';
 import { createAvatarCommands, type AvatarSessionOptions, type SetAvatarOptions } from './data/avatar.js';
 import type { avatarMachine, AvatarSessionView } from './machines/avatar.machine.js';
 import type { HeygenSession, Voice } from './schema/catalog.js';
@@ -135,6 +136,11 @@ export interface RealtimeClient extends SessionCommands {
    * context), secrets removed: offline inspection, no viewer needed. Completes on `dispose()`.
    */
   readonly inspection$: Observable<InspectionRecord>;
+  /**
+   * Time in each connection state and the latencies: connect stages, reconnect → ready, text → first
+   * delta, cancel → confirmed and → silence (the answer's end). Completes on `dispose()`.
+   */
+  readonly metrics$: Observable<ClientMetrics>;
   /** The root XState actor (for inspection and advanced use). */
   readonly actor: ActorRefFrom<typeof clientMachine>;
   readonly state$: Observable<ClientStateView>;
@@ -342,12 +348,41 @@ export function connectClient(runtime: Runtime): RealtimeClient {
     shareReplay({ bufferSize: 1, refCount: false }),
   );
 
+  // ---------------------------------------------------------------- metrics$: a fold over what the client sees
+  const metrics = createMetrics(now);
+  /** Listens to events$ only while a latency is being measured (never on every delta of a long answer). */
+  let watching: Subscription | null = null;
+  const watch = (): void => {
+    watching ??= data.events$.subscribe((event) => {
+      if (event.type === 'text_delta' || event.type === 'thought_delta') metrics.delta();
+      else if (event.type === 'cancelled') metrics.cancelled();
+      if (!metrics.measuring()) {
+        watching?.unsubscribe();
+        watching = null;
+      }
+    });
+  };
+  const metricsSubscriptions = [
+    runtime.outbox().on('sent', () => {
+      metrics.textSent();
+      watch();
+    }),
+    data.cancels$.subscribe(() => {
+      metrics.cancelSent();
+      watch();
+    }),
+    conversation().on('interaction.ended', ({ output }) => {
+      if (output.sessionId === conversation().getSnapshot().context.sessionId) metrics.answerEnded();
+    }),
+  ];
+
   // ---------------------------------------------------------------- errors$ and connectedAt (views of the machines)
   let lastReported: string | null = null;
   const subscriptions: Subscription[] = [
     new Subscription(() => settledSubscription.unsubscribe()),
     new Subscription(() => sentSubscription.unsubscribe()),
     connectionSnapshot$.subscribe((snapshot) => {
+      metrics.connection(connectionState(snapshot));
       if (connectionState(snapshot) === 'ready' && connectedAt === null) connectedAt = now();
       else if (connectionState(snapshot) !== 'ready') connectedAt = null;
       const problem = snapshot.context.lastError;
@@ -510,6 +545,7 @@ export function connectClient(runtime: Runtime): RealtimeClient {
     user$: data.user$,
     catalog$: data.catalog$,
     inspection$: runtime.inspection.inspection$,
+    metrics$: metrics.metrics$,
     voices$: data.voices$,
     avatar$,
     ...createAvatarCommands({
@@ -560,6 +596,9 @@ export function connectClient(runtime: Runtime): RealtimeClient {
       waiting.clear();
       data.complete(); // state$ emits disposed: true, then every observable completes
       runtime.inspection.complete();
+      for (const subscription of metricsSubscriptions) subscription.unsubscribe();
+      watching?.unsubscribe();
+      metrics.complete();
       for (const subscription of subscriptions) subscription.unsubscribe();
     },
   };

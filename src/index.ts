@@ -26,6 +26,7 @@ export type {
   VoicesView,
 } from './client.js';
 export type { InspectionRecord } from './actors/inspection.js';
+export type { ClientMetrics, Latency } from './data/metrics.js';
 export type { AvatarSessionOptions, SetAvatarOptions } from './data/avatar.js';
 export type { AvatarAdapter, AvatarAdapterEvents, AvatarSessionInfo } from './avatar/adapter.js';
 export type { AvatarOrigin, AvatarSessionView } from './machines/avatar.machine.js';
