@@ -25,7 +25,7 @@ import type { Context } from './context.js';
 import { historyDelta, resync } from './history.js';
 import { contentText, stringOr, stringOrNull } from './read.js';
 import { appendDelta, withAssistantText, withThoughtText } from './rope.js';
-import { TranscriptStore } from './store.js';
+import { newestStream, TranscriptStore } from './store.js';
 import { completeThought, completionEnded, startRound, textDelta, thoughtDelta } from './streams.js';
 import { endOpenSubSessions, subsessionEnded, subsessionStarted } from './subsessions.js';
 import type { Transcript, TranscriptChange, UserMessage } from './types.js';
@@ -74,7 +74,7 @@ class TranscriptImpl extends TranscriptStore implements Transcript {
   private continueStream(event: ServerEvent): TranscriptChange | null {
     const type = event.type;
     if (type !== 'text_delta' && type !== 'thought_delta') return null;
-    const ctx = this.streams[this.streams.length - 1];
+    const ctx = newestStream(this.streams);
     if (ctx !== this.top) return null;
     const stream = ctx.stream;
     const record = event as unknown as JsonRecord;
