@@ -60,8 +60,12 @@ const LISTS = {
 } as const satisfies Record<keyof typeof CATALOG_LISTS, keyof Catalog>;
 
 /** The data plane of one client. */
-export function createDataPlane(now: () => number, control?: ControlHooks) {
-  const transcript = createTranscript();
+export function createDataPlane(
+  now: () => number,
+  control?: ControlHooks,
+  options: { /** @internal Tests only: `false` folds every delta the general way. */ fastDeltas?: boolean } = {},
+) {
+  const transcript = createTranscript(options);
   const messages = new BehaviorSubject<readonly TranscriptMessage[]>(transcript.messages);
   const streaming = createHub<TranscriptMessage | null>(null);
   let lastKind: string | undefined;
@@ -172,8 +176,13 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
       const type = event.type;
       if (type === 'text_delta' || type === 'thought_delta') {
         // the per-delta path: nothing to fold into the catalogue, nothing for the control plane,
-        // and no backlog (each round's history_delta carries its text)
-        if (folding) applyToTranscript(event);
+        // and no backlog (each round's history_delta carries its text); a delta that continues the
+        // streaming message leaves its kind and session as they were, so no edge to report either
+        if (folding) {
+          const continued = transcript.continueStream(event);
+          if (continued !== null) streaming.next(continued);
+          else applyToTranscript(event);
+        }
       } else {
         fold(event);
         if (folding) applyToTranscript(event);
