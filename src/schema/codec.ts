@@ -106,26 +106,29 @@ export function decodeServerEvent(
   }
 }
 
+/**
+ * A text frame. Kept small, the rare outcomes in functions of their own, so that the compiler
+ * inlines it into the socket's per-frame path.
+ */
 function decodeText(text: string, maxMessageSize: number, fastDeltas: boolean): ServerEvent | NotAnEvent {
-  if (text.length > maxMessageSize || (text.length * 3 > maxMessageSize && utf8Length(text) > maxMessageSize)) {
-    return invalid('too_large', `Frame exceeds maxMessageSize (${maxMessageSize} bytes)`, text.slice(0, 256));
-  }
+  if (text.length > maxMessageSize || (text.length * 3 > maxMessageSize && utf8Length(text) > maxMessageSize)) return tooLarge(text, maxMessageSize);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
     return invalid('json', `Frame is not valid JSON: ${errorMessage(error)}`, text);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return invalid('not_object', `Frame must be a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'null' : typeof value}`, text);
-  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return notAnObject(value, text);
   const type = (value as { type?: unknown }).type;
-  if (typeof type !== 'string') {
-    return invalid('no_type', 'Frame has no string `type` field', text);
-  }
+  if (typeof type !== 'string') return invalid('no_type', 'Frame has no string `type` field', text);
   if (fastDeltas && (type === 'text_delta' || type === 'thought_delta') && isPlainDelta(value as Record<string, unknown>)) {
     return value as ServerEvent;
   }
+  return decodeObject(value, type, text);
+}
+
+/** A parsed frame with a string `type`: validated if the type is known, `unknown` otherwise. */
+function decodeObject(value: object, type: string, text: string): ServerEvent | NotAnEvent {
   const compiled = compiledFor(type);
   if (compiled === undefined) {
     return new NotAnEvent({ kind: 'unknown', type: redactSecrets(type), raw: redactValue(value) as Record<string, unknown> });
@@ -135,6 +138,15 @@ function decodeText(text: string, maxMessageSize: number, fastDeltas: boolean): 
   const result = v.safeParse(serverEventSchemaByType.get(type)!, value);
   if (result.success) return result.output as ServerEvent;
   return new NotAnEvent({ kind: 'invalid', reason: 'schema', issues: toProtocolIssues(result.issues), raw: preview(text), type });
+}
+
+function tooLarge(text: string, maxMessageSize: number): NotAnEvent {
+  return invalid('too_large', `Frame exceeds maxMessageSize (${maxMessageSize} bytes)`, text.slice(0, 256));
+}
+
+function notAnObject(value: unknown, text: string): NotAnEvent {
+  const got = Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value;
+  return invalid('not_object', `Frame must be a JSON object, got ${got}`, text);
 }
 
 const hasOwn = Object.prototype.hasOwnProperty;
