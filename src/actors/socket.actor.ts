@@ -15,14 +15,16 @@ import { classifyClose, classifyHandshakeFailure } from '../machines/connection.
 import { decodeServerEvent, NotAnEvent, type NonEventFrame } from '../schema/codec.js';
 import { redactSecrets } from '../schema/redact.js';
 import { socketUrl } from '../schema/urls.js';
-import type { ServerEvent } from '../schema/server/index.js';
+import type { ServerEvent, ServerEventOf } from '../schema/server/index.js';
 
 import type { WebSocketConstructor } from '../options.js';
 
 /** Where every decoded frame goes (the client facade's data plane). */
 export interface FrameSink {
-  /** Called for every validated event, before the machine hears about it. `bytes` is the frame's size. */
+  /** Called for every validated event but a delta, before the machine hears about it. `bytes` is the frame's size. */
   event(event: ServerEvent, bytes: number): void;
+  /** Called for every `text_delta` and `thought_delta`: nearly every frame of an answer, and never a control event. */
+  delta(event: ServerEventOf<'text_delta' | 'thought_delta'>, bytes: number): void;
   /** Called for every other frame (audio, unknown, invalid). */
   other(frame: NonEventFrame, bytes: number): void;
   /** Called for every frame this socket sends; `ping` marks the heartbeat's ping (for the round-trip time). */
@@ -234,13 +236,16 @@ export function createSocketActor(deps: SocketDependencies) {
       if (decoded instanceof NotAnEvent) {
         deps.sink.other(decoded.frame, size);
       } else {
-        deps.sink.event(decoded, size);
         const type = decoded.type;
-        // the deltas first: nearly every frame, and never a control event (a Set lookup less per delta)
-        if (type !== 'text_delta' && type !== 'thought_delta' && CONTROL_EVENT_TYPES.has(type)) {
-          awaitingLife = false;
-          sendBack({ type: 'server.event', event: decoded });
-          return;
+        if (type === 'text_delta' || type === 'thought_delta') {
+          deps.sink.delta(decoded, size);
+        } else {
+          deps.sink.event(decoded, size);
+          if (CONTROL_EVENT_TYPES.has(type)) {
+            awaitingLife = false;
+            sendBack({ type: 'server.event', event: decoded });
+            return;
+          }
         }
       }
       if (awaitingLife) {
