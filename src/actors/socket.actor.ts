@@ -233,25 +233,34 @@ export function createSocketActor(deps: SocketDependencies) {
       if (closed) return;
       const decoded = decodeServerEvent(data, decodeOptions);
       const size = bytes ?? byteLength(data);
+      if (!(decoded instanceof NotAnEvent)) {
+        const type = decoded.type;
+        // nearly every frame of an answer: a way in of its own, and never a control event
+        if (type === 'text_delta' || type === 'thought_delta') {
+          deps.sink.delta(decoded, size);
+          if (awaitingLife) proveLife();
+          return;
+        }
+      }
+      // apart, so that the per-frame function stays small enough for the compiler to inline its callees
+      deliverOther(decoded, size);
+    }
+    function deliverOther(decoded: ServerEvent | NotAnEvent, size: number): void {
       if (decoded instanceof NotAnEvent) {
         deps.sink.other(decoded.frame, size);
       } else {
-        const type = decoded.type;
-        if (type === 'text_delta' || type === 'thought_delta') {
-          deps.sink.delta(decoded, size);
-        } else {
-          deps.sink.event(decoded, size);
-          if (CONTROL_EVENT_TYPES.has(type)) {
-            awaitingLife = false;
-            sendBack({ type: 'server.event', event: decoded });
-            return;
-          }
+        deps.sink.event(decoded, size);
+        if (CONTROL_EVENT_TYPES.has(decoded.type)) {
+          awaitingLife = false;
+          sendBack({ type: 'server.event', event: decoded });
+          return;
         }
       }
-      if (awaitingLife) {
-        awaitingLife = false;
-        sendBack({ type: 'socket.activity' });
-      }
+      if (awaitingLife) proveLife();
+    }
+    function proveLife(): void {
+      awaitingLife = false;
+      sendBack({ type: 'socket.activity' });
     }
     // messages arrive through `deliver` (bound by tracker.expect before the socket is made), never
     // through partysocket's onmessage: setting both would deliver twice

@@ -98,17 +98,25 @@ export function decodeServerEvent(
   const maxMessageSize = options?.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
   try {
     if (typeof data === 'string') return decodeText(data, maxMessageSize, options?.fastDeltas !== false);
-    if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return new NotAnEvent(decodeAudio(data, maxMessageSize));
-    return invalid('json', 'A frame must be text or binary data', describe(data));
+    return decodeBinary(data, maxMessageSize);
   } catch (error) {
     // Defence in depth: nothing above is expected to throw, but a frame must never crash the caller.
-    return invalid('schema', `Frame could not be decoded: ${errorMessage(error)}`, typeof data === 'string' ? data : '');
+    return undecodable(error, data);
   }
 }
 
+function decodeBinary(data: ArrayBuffer | ArrayBufferView, maxMessageSize: number): NotAnEvent {
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return new NotAnEvent(decodeAudio(data, maxMessageSize));
+  return invalid('json', 'A frame must be text or binary data', describe(data));
+}
+
+function undecodable(error: unknown, data: unknown): NotAnEvent {
+  return invalid('schema', `Frame could not be decoded: ${errorMessage(error)}`, typeof data === 'string' ? data : '');
+}
+
 /**
- * A text frame. Kept small, the rare outcomes in functions of their own, so that the compiler
- * inlines it into the socket's per-frame path.
+ * A text frame. Kept small, the rare outcomes in functions of their own: the compiler inlines what
+ * is small enough, up to a budget per caller, and this is on the socket's per-frame path.
  */
 function decodeText(text: string, maxMessageSize: number, fastDeltas: boolean): ServerEvent | NotAnEvent {
   if (text.length > maxMessageSize || (text.length * 3 > maxMessageSize && utf8Length(text) > maxMessageSize)) return tooLarge(text, maxMessageSize);
@@ -116,11 +124,11 @@ function decodeText(text: string, maxMessageSize: number, fastDeltas: boolean): 
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return invalid('json', `Frame is not valid JSON: ${errorMessage(error)}`, text);
+    return notJson(error, text);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return notAnObject(value, text);
   const type = (value as { type?: unknown }).type;
-  if (typeof type !== 'string') return invalid('no_type', 'Frame has no string `type` field', text);
+  if (typeof type !== 'string') return noType(text);
   if (fastDeltas && (type === 'text_delta' || type === 'thought_delta') && isPlainDelta(value as Record<string, unknown>)) {
     return value as ServerEvent;
   }
@@ -138,6 +146,14 @@ function decodeObject(value: object, type: string, text: string): ServerEvent | 
   const result = v.safeParse(serverEventSchemaByType.get(type)!, value);
   if (result.success) return result.output as ServerEvent;
   return new NotAnEvent({ kind: 'invalid', reason: 'schema', issues: toProtocolIssues(result.issues), raw: preview(text), type });
+}
+
+function notJson(error: unknown, text: string): NotAnEvent {
+  return invalid('json', `Frame is not valid JSON: ${errorMessage(error)}`, text);
+}
+
+function noType(text: string): NotAnEvent {
+  return invalid('no_type', 'Frame has no string `type` field', text);
 }
 
 function tooLarge(text: string, maxMessageSize: number): NotAnEvent {
