@@ -55,7 +55,7 @@ export function createHub<T>(...initial: [] | [T]): Hub<T> {
     }),
     next(value: T): void {
       if (completed) return;
-      current = value;
+      if (replays) current = value; // kept for replay only, not held on to otherwise
       const list = subscribers;
       for (let i = 0; i < list.length; i++) list[i]!.next(value);
     },

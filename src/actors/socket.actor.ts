@@ -15,14 +15,16 @@ import { classifyClose, classifyHandshakeFailure } from '../machines/connection.
 import { decodeServerEvent, NotAnEvent, type NonEventFrame } from '../schema/codec.js';
 import { redactSecrets } from '../schema/redact.js';
 import { socketUrl } from '../schema/urls.js';
-import type { ServerEvent } from '../schema/server/index.js';
+import type { ServerEvent, ServerEventOf } from '../schema/server/index.js';
 
 import type { WebSocketConstructor } from '../options.js';
 
 /** Where every decoded frame goes (the client facade's data plane). */
 export interface FrameSink {
-  /** Called for every validated event, before the machine hears about it. `bytes` is the frame's size. */
+  /** Called for every validated event but a delta, before the machine hears about it. `bytes` is the frame's size. */
   event(event: ServerEvent, bytes: number): void;
+  /** Called for every `text_delta` and `thought_delta`: nearly every frame of an answer, and never a control event. */
+  delta(event: ServerEventOf<'text_delta' | 'thought_delta'>, bytes: number): void;
   /** Called for every other frame (audio, unknown, invalid). */
   other(frame: NonEventFrame, bytes: number): void;
   /**
@@ -248,6 +250,19 @@ export function createSocketActor(deps: SocketDependencies) {
       if (closed) return;
       const decoded = decodeServerEvent(data, decodeOptions);
       const size = bytes ?? byteLength(data);
+      if (!(decoded instanceof NotAnEvent)) {
+        const type = decoded.type;
+        // nearly every frame of an answer: a way in of its own, and never a control event
+        if (type === 'text_delta' || type === 'thought_delta') {
+          deps.sink.delta(decoded, size);
+          if (awaitingLife) proveLife();
+          return;
+        }
+      }
+      // apart, so that the per-frame function stays small enough for the compiler to inline its callees
+      deliverOther(decoded, size);
+    }
+    function deliverOther(decoded: ServerEvent | NotAnEvent, size: number): void {
       if (decoded instanceof NotAnEvent) {
         deps.sink.other(decoded.frame, size);
       } else {
@@ -258,10 +273,11 @@ export function createSocketActor(deps: SocketDependencies) {
           return;
         }
       }
-      if (awaitingLife) {
-        awaitingLife = false;
-        sendBack({ type: 'socket.activity' });
-      }
+      if (awaitingLife) proveLife();
+    }
+    function proveLife(): void {
+      awaitingLife = false;
+      sendBack({ type: 'socket.activity' });
     }
     // messages arrive through `deliver` (bound by tracker.expect before the socket is made), never
     // through partysocket's onmessage: setting both would deliver twice

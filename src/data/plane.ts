@@ -8,7 +8,7 @@ import { ClientError } from '../errors.js';
 import type { NonEventFrame } from '../schema/codec.js';
 import type { Avatar, ChatUser, ToolInfo, Voice } from '../schema/catalog.js';
 import type { AgentCatalogEntry } from '../schema/agent.js';
-import type { ServerEvent } from '../schema/server/index.js';
+import type { ServerEvent, ServerEventOf } from '../schema/server/index.js';
 import type { ChatSession, ChatSessionIndexEntry } from '../schema/session.js';
 import { CONVERSATION_EVENT_TYPES } from '../machines/conversation.machine.js';
 import { CATALOG_LISTS } from '../machines/outbox.logic.js';
@@ -60,8 +60,12 @@ const LISTS = {
 } as const satisfies Record<keyof typeof CATALOG_LISTS, keyof Catalog>;
 
 /** The data plane of one client. */
-export function createDataPlane(now: () => number, control?: ControlHooks) {
-  const transcript = createTranscript();
+export function createDataPlane(
+  now: () => number,
+  control?: ControlHooks,
+  options: { /** @internal Tests only: `false` folds every delta the general way. */ fastDeltas?: boolean } = {},
+) {
+  const transcript = createTranscript(options);
   const messages = new BehaviorSubject<readonly TranscriptMessage[]>(transcript.messages);
   const streaming = createHub<TranscriptMessage | null>(null);
   let lastKind: string | undefined;
@@ -171,24 +175,36 @@ export function createDataPlane(now: () => number, control?: ControlHooks) {
     }
   };
 
+  /**
+   * The per-delta path: nothing to fold into the catalogue, nothing for the control plane, and no
+   * backlog (each round's history_delta carries its text); a delta that continues the streaming
+   * message leaves its kind and session as they were, so no edge to report either.
+   */
+  const delta = (event: ServerEventOf<'text_delta' | 'thought_delta'>, bytes: number): void => {
+    stats.messagesReceived++;
+    stats.bytesReceived += bytes;
+    if (folding) {
+      const continued = transcript.continueStream(event);
+      if (continued !== null) streaming.next(continued);
+      else applyToTranscript(event);
+    }
+    events.next(event);
+  };
+
   const sink: FrameSink = {
     event(event: ServerEvent, bytes: number) {
+      const type = event.type;
+      if (type === 'text_delta' || type === 'thought_delta') return delta(event, bytes);
       stats.messagesReceived++;
       stats.bytesReceived += bytes;
-      const type = event.type;
-      if (type === 'text_delta' || type === 'thought_delta') {
-        // the per-delta path: nothing to fold into the catalogue, nothing for the control plane,
-        // and no backlog (each round's history_delta carries its text)
-        if (folding) applyToTranscript(event);
-      } else {
-        fold(event);
-        if (folding) applyToTranscript(event);
-        else if (type === 'chat_session_changed') backlog.splice(0, backlog.length, event);
-        else backlog.push(event);
-        if (control && CONTROL_PLANE_TYPES.has(type)) control.conversationEvent(event);
-      }
+      fold(event);
+      if (folding) applyToTranscript(event);
+      else if (type === 'chat_session_changed') backlog.splice(0, backlog.length, event);
+      else backlog.push(event);
+      if (control && CONTROL_PLANE_TYPES.has(type)) control.conversationEvent(event);
       events.next(event);
     },
+    delta,
     other(frame: NonEventFrame, bytes: number) {
       stats.messagesReceived++;
       stats.bytesReceived += bytes;

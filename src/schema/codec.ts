@@ -91,35 +91,52 @@ export function decodeServerFrame(data: string | ArrayBuffer | ArrayBufferView, 
  * {@link NotAnEvent}. Never throws.
  * @internal
  */
-export function decodeServerEvent(data: string | ArrayBuffer | ArrayBufferView, options?: DecodeOptions): ServerEvent | NotAnEvent {
+export function decodeServerEvent(
+  data: string | ArrayBuffer | ArrayBufferView,
+  options?: DecodeOptions & { /** @internal Tests only: `false` decodes every delta the general way. */ readonly fastDeltas?: boolean },
+): ServerEvent | NotAnEvent {
   const maxMessageSize = options?.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
   try {
-    if (typeof data === 'string') return decodeText(data, maxMessageSize);
-    if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return new NotAnEvent(decodeAudio(data, maxMessageSize));
-    return invalid('json', 'A frame must be text or binary data', describe(data));
+    if (typeof data === 'string') return decodeText(data, maxMessageSize, options?.fastDeltas !== false);
+    return decodeBinary(data, maxMessageSize);
   } catch (error) {
     // Defence in depth: nothing above is expected to throw, but a frame must never crash the caller.
-    return invalid('schema', `Frame could not be decoded: ${errorMessage(error)}`, typeof data === 'string' ? data : '');
+    return undecodable(error, data);
   }
 }
 
-function decodeText(text: string, maxMessageSize: number): ServerEvent | NotAnEvent {
-  if (text.length > maxMessageSize || (text.length * 3 > maxMessageSize && utf8Length(text) > maxMessageSize)) {
-    return invalid('too_large', `Frame exceeds maxMessageSize (${maxMessageSize} bytes)`, text.slice(0, 256));
-  }
+function decodeBinary(data: ArrayBuffer | ArrayBufferView, maxMessageSize: number): NotAnEvent {
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return new NotAnEvent(decodeAudio(data, maxMessageSize));
+  return invalid('json', 'A frame must be text or binary data', describe(data));
+}
+
+function undecodable(error: unknown, data: unknown): NotAnEvent {
+  return invalid('schema', `Frame could not be decoded: ${errorMessage(error)}`, typeof data === 'string' ? data : '');
+}
+
+/**
+ * A text frame. Kept small, the rare outcomes in functions of their own: the compiler inlines what
+ * is small enough, up to a budget per caller, and this is on the socket's per-frame path.
+ */
+function decodeText(text: string, maxMessageSize: number, fastDeltas: boolean): ServerEvent | NotAnEvent {
+  if (text.length > maxMessageSize || (text.length * 3 > maxMessageSize && utf8Length(text) > maxMessageSize)) return tooLarge(text, maxMessageSize);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return invalid('json', `Frame is not valid JSON: ${errorMessage(error)}`, text);
+    return notJson(error, text);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return invalid('not_object', `Frame must be a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'null' : typeof value}`, text);
-  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return notAnObject(value, text);
   const type = (value as { type?: unknown }).type;
-  if (typeof type !== 'string') {
-    return invalid('no_type', 'Frame has no string `type` field', text);
+  if (typeof type !== 'string') return noType(text);
+  if (fastDeltas && (type === 'text_delta' || type === 'thought_delta') && isPlainDelta(value as Record<string, unknown>)) {
+    return value as ServerEvent;
   }
+  return decodeObject(value, type, text);
+}
+
+/** A parsed frame with a string `type`: validated if the type is known, `unknown` otherwise. */
+function decodeObject(value: object, type: string, text: string): ServerEvent | NotAnEvent {
   const compiled = compiledFor(type);
   if (compiled === undefined) {
     return new NotAnEvent({ kind: 'unknown', type: redactSecrets(type), raw: redactValue(value) as Record<string, unknown> });
@@ -129,6 +146,57 @@ function decodeText(text: string, maxMessageSize: number): ServerEvent | NotAnEv
   const result = v.safeParse(serverEventSchemaByType.get(type)!, value);
   if (result.success) return result.output as ServerEvent;
   return new NotAnEvent({ kind: 'invalid', reason: 'schema', issues: toProtocolIssues(result.issues), raw: preview(text), type });
+}
+
+function notJson(error: unknown, text: string): NotAnEvent {
+  return invalid('json', `Frame is not valid JSON: ${errorMessage(error)}`, text);
+}
+
+function noType(text: string): NotAnEvent {
+  return invalid('no_type', 'Frame has no string `type` field', text);
+}
+
+function tooLarge(text: string, maxMessageSize: number): NotAnEvent {
+  return invalid('too_large', `Frame exceeds maxMessageSize (${maxMessageSize} bytes)`, text.slice(0, 256));
+}
+
+function notAnObject(value: unknown, text: string): NotAnEvent {
+  const got = Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value;
+  return invalid('not_object', `Frame must be a JSON object, got ${got}`, text);
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * True for a `text_delta` or `thought_delta` (its `type` already matched) that the general path
+ * would accept and hand back unchanged: the envelope and `content` of the right types, a string
+ * `format` (a missing or null one gets its default there), and no `__proto__`, `constructor` or
+ * `prototype` key (dropped there). Deltas are nearly every frame of an answer, and the general path
+ * costs them about 150 ns: its compiled check serves every event type, reading entries by a key from
+ * a list (megamorphic loads), and its build runs after it. Here the reads are by name and see one
+ * shape, the server's. Anything else takes the general path, which stays the authority:
+ * test/node/schema/fast-deltas.test.ts compares both on generated frames, and pins the schemas this
+ * was written for.
+ */
+function isPlainDelta(event: Record<string, unknown>): boolean {
+  const parentSessionId = event.parent_session_id;
+  const userSessionId = event.user_session_id;
+  return (
+    typeof event.content === 'string' &&
+    typeof event.session_id === 'string' &&
+    typeof event.role === 'string' &&
+    typeof event.format === 'string' &&
+    (parentSessionId === null || parentSessionId === undefined || typeof parentSessionId === 'string') &&
+    (userSessionId === null || userSessionId === undefined || typeof userSessionId === 'string') &&
+    // An own `constructor` or `prototype` key holds a JSON value, never the `Object` function nor
+    // `undefined`, so these reads refuse exactly the objects that have one (and all of them, safely,
+    // should Object.prototype be tampered with); a read of one shape costs next to nothing, a
+    // `hasOwnProperty` call about 100 instructions. `__proto__` is asked about: reading it calls an
+    // accessor, which `node --disable-proto=throw` makes throw.
+    event.constructor === Object &&
+    event.prototype === undefined &&
+    !hasOwn.call(event, '__proto__')
+  );
 }
 
 function decodeAudio(data: ArrayBuffer | ArrayBufferView, maxMessageSize: number): NonEventFrame {

@@ -18,17 +18,17 @@
  * or brackets that do not match degrade to a smaller result, never an exception.
  */
 import { redactSecrets } from '../../schema/redact.js';
-import type { ServerEvent } from '../../schema/server/index.js';
+import type { ServerEvent, ServerEventOf } from '../../schema/server/index.js';
 import { isRecord, type JsonRecord } from '../json.js';
 import { upsertCalls } from './calls.js';
 import type { Context } from './context.js';
 import { historyDelta, resync } from './history.js';
 import { contentText, stringOr, stringOrNull } from './read.js';
 import { appendDelta, withAssistantText, withThoughtText } from './rope.js';
-import { TranscriptStore } from './store.js';
+import { newestStream, TranscriptStore } from './store.js';
 import { completeThought, completionEnded, startRound, textDelta, thoughtDelta } from './streams.js';
 import { endOpenSubSessions, subsessionEnded, subsessionStarted } from './subsessions.js';
-import type { Transcript, TranscriptChange, UserMessage } from './types.js';
+import type { StreamMessage, Transcript, TranscriptChange, UserMessage } from './types.js';
 
 /** The spurious error `set_agent_voice` sends before `agent_voice_changed` (PROTOCOL.md §4.9). */
 const SPURIOUS_VOICE_ERROR = "Voice 'voice_id=";
@@ -52,10 +52,8 @@ class TranscriptImpl extends TranscriptStore implements Transcript {
   }
 
   apply(event: ServerEvent): TranscriptChange {
-    if (this.fastDeltas) {
-      const change = this.continueStream(event);
-      if (change !== null) return change;
-    }
+    // only deltas reach continueStream, so its reads see the deltas' one shape
+    if ((event.type === 'text_delta' || event.type === 'thought_delta') && this.continueStream(event) !== null) return CHANGES[1]!;
     const before = this.streaming;
     this.topChanged = false;
     this.dispatch(event);
@@ -69,28 +67,29 @@ class TranscriptImpl extends TranscriptStore implements Transcript {
    * answer): the newest stream is the top level's and the delta is the current session's and
    * continues it (same kind, role and interaction). Anything else returns `null` and takes the
    * general path; where this one applies, both give the same result (a property test folds random
-   * interleavings both ways and compares).
+   * interleavings both ways and compares). The data plane calls it first for every delta.
    */
-  private continueStream(event: ServerEvent): TranscriptChange | null {
-    const type = event.type;
-    if (type !== 'text_delta' && type !== 'thought_delta') return null;
-    const ctx = this.streams[this.streams.length - 1];
+  continueStream(event: ServerEventOf<'text_delta'> | ServerEventOf<'thought_delta'>): StreamMessage | null {
+    if (!this.fastDeltas) return null;
+    const ctx = newestStream(this.streams);
     if (ctx !== this.top) return null;
     const stream = ctx.stream;
     const record = event as unknown as JsonRecord;
     const content = record.content;
     if (stream === null || this.currentSessionId === null || record.session_id !== this.currentSessionId) return null;
     if (stream.interactionId !== ctx.interactionId || typeof content !== 'string') return null;
-    if (type === 'text_delta') {
+    let next: StreamMessage;
+    if (event.type === 'text_delta') {
       // a stream's role is never 'system' (the avatar bridge's notices do not stream)
       if (stream.kind !== 'assistant' || record.role !== stream.role) return null;
-      ctx.stream = withAssistantText(stream, appendDelta(ctx, stream.text, content));
+      next = withAssistantText(stream, appendDelta(ctx, stream.text, content));
     } else {
       if (stream.kind !== 'thought') return null;
       ctx.reopenId = null; // as the general path does for every event but text and tool selection
-      ctx.stream = withThoughtText(stream, appendDelta(ctx, stream.text, content));
+      next = withThoughtText(stream, appendDelta(ctx, stream.text, content));
     }
-    return CHANGES[1]!;
+    ctx.stream = next;
+    return next;
   }
 
   addLocalUserMessage(text: string, fileIds: readonly string[] = []): string {

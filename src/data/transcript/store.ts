@@ -7,6 +7,16 @@
 import { newContext, type Context } from './context.js';
 import type { AssistantMessage, Base, SubSession, TranscriptMessage } from './types.js';
 
+/**
+ * The newest stream's context. Not `streams[streams.length - 1]`: on an empty list that reads the
+ * property "-1", a name rather than an index, and V8 then treats the read as megamorphic for good,
+ * indices included: a stub-cache lookup on every delta instead of a bounds check.
+ */
+export function newestStream(streams: readonly Context[]): Context | undefined {
+  const count = streams.length;
+  return count === 0 ? undefined : streams[count - 1];
+}
+
 export class TranscriptStore {
   currentSessionId: string | null = null;
   top: Context = newContext(true, null, null, null);
@@ -45,8 +55,7 @@ export class TranscriptStore {
   }
 
   get streaming(): TranscriptMessage | null {
-    const ctx = this.streams[this.streams.length - 1];
-    return ctx?.stream ?? null;
+    return newestStream(this.streams)?.stream ?? null;
   }
 
   nextId(): string {

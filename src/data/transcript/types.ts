@@ -3,7 +3,7 @@
  * the fold narrows to (internal: index.ts does not re-export them).
  */
 import type { NormalizedStopReason } from '../../schema/stop-reason.js';
-import type { ServerEvent } from '../../schema/server/index.js';
+import type { ServerEvent, ServerEventOf } from '../../schema/server/index.js';
 
 export interface Base {
   /** Unique within the transcript; stays the same while the message changes. */
@@ -86,6 +86,13 @@ export interface TranscriptChange {
 export interface Transcript {
   /** Apply one server event; returns what changed so the caller can emit only then. */
   apply(event: ServerEvent): TranscriptChange;
+  /**
+   * @internal The data plane's per-delta shortcut. When the delta continues the message streaming at
+   * the top level, it is appended as `apply` would (only `streaming` changes, to a message of the
+   * same kind and session) and the new streaming message is returned; otherwise nothing changes,
+   * `null` is returned, and the caller applies the event.
+   */
+  continueStream(event: ServerEventOf<'text_delta'> | ServerEventOf<'thought_delta'>): StreamMessage | null;
   /** A local echo of the user's text (before the server confirms it). Returns its id. */
   addLocalUserMessage(text: string, fileIds?: readonly string[]): string;
   /** Close whatever streams (the answer's end will never come: the connection ended, the server restarted): commits the streaming message marked incomplete (`complete: false`) and running tool calls cancelled. */

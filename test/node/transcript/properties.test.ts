@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeServerFrame } from '../../../src/schema/codec.js';
 import type { ServerEvent } from '../../../src/schema/server/index.js';
 import { createTranscript, type Transcript, type TranscriptMessage } from '../../../src/data/transcript/index.js';
+import { createDataPlane } from '../../../src/data/plane.js';
 
 const S = 'admin-top-level';
 const X = 'oneshot-sub-one';
@@ -292,6 +293,33 @@ describe('transcript properties', () => {
     );
     // the runs did exercise the fast path, many times
     expect(fastHits).toBeGreaterThan(500);
+  });
+
+  it('the data plane takes the fast path for deltas with the same result: same streaming$ and messages$ values, same streaming-kind edges', () => {
+    /** A data plane folding from the start, and everything it told: values emitted and control hooks called. */
+    const observed = (fastDeltas: boolean) => {
+      const told: unknown[] = [];
+      const plane = createDataPlane(() => 0, { conversationEvent: (event) => told.push(['event', event.type]), streamKind: (...edge) => told.push(['kind', ...edge]) }, { fastDeltas });
+      plane.streaming$.subscribe((message) => told.push(['streaming', message]));
+      plane.messages$.subscribe((messages) => told.push(['messages', messages]));
+      return { sink: plane.sink, told };
+    };
+    let edges = 0;
+    fc.assert(
+      fc.property(scenario(true), (s) => {
+        const { events } = build(s);
+        const fast = observed(true);
+        const general = observed(false);
+        for (const e of events) {
+          fast.sink.event(e, 1);
+          general.sink.event(e, 1);
+        }
+        expect(fast.told).toStrictEqual(general.told);
+        edges += fast.told.filter((entry) => (entry as unknown[])[0] === 'kind').length;
+      }),
+      { numRuns: 200 },
+    );
+    expect(edges).toBeGreaterThan(200); // the runs did change what streams, often
   });
 
   it('without history repairs, every session id keeps exactly the answer text it streamed, in order', () => {
