@@ -45,7 +45,7 @@ export const VIEWER_PAGE = `<!doctype html>
   #filter { width: 100%; padding: 4px 6px; margin-bottom: 6px; font: inherit; }
   #log { width: 100%; border-collapse: collapse; }
   #log td { padding: 1px 6px 1px 0; border-bottom: 1px solid var(--line); vertical-align: top; white-space: nowrap; }
-  #log td.type { white-space: normal; word-break: break-all; }
+  #log td.type { white-space: normal; overflow-wrap: anywhere; width: 40%; }
   #log tr { cursor: pointer; }
   .side { display: flex; flex-direction: column; gap: 10px; min-width: 0; }
   .logwrap { max-height: 45vh; overflow: auto; }
@@ -119,7 +119,7 @@ export const VIEWER_PAGE = `<!doctype html>
     var section = el('section', { class: 'actor', 'data-actor-id': id });
     var head = el('div', { class: 'head' });
     head.appendChild(el('span', { class: 'name' }, id));
-    var value = el('code', { class: 'value', 'data-actor': id, 'data-state': 'null' }, '');
+    var value = el('code', { class: 'value', 'data-actor': id, 'data-state': 'null', 'data-testid': 'state:' + id }, '');
     head.appendChild(value);
     var status = el('span', { class: 'status' }, '');
     head.appendChild(status);

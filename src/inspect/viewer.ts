@@ -46,6 +46,10 @@ export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> 
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       return res.end(VIEWER_PAGE);
     }
+    if (path === '/favicon.ico') {
+      res.writeHead(204);
+      return res.end();
+    }
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found');
   });
