@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { findChromium } from './scripts/chromium.mjs';
+import { viewerAttribute } from './test/browser/commands.js';
 import { writeSineWav } from './test/browser/fake-mic-wav.js';
 
 // `npm test` runs scripts/ensure-chromium.mjs first, which finds or installs Chromium (or explains how).
@@ -31,6 +32,7 @@ export default defineConfig({
             enabled: true,
             headless: true,
             screenshotFailures: false,
+            commands: { viewerAttribute },
             provider: playwright({
               launchOptions: {
                 executablePath: chromium,

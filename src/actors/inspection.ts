@@ -77,6 +77,33 @@ function actorIdOf(ref: { id?: string; sessionId?: string } | undefined): string
   return ref?.id || ref?.sessionId || 'unknown';
 }
 
+/**
+ * The serialisable record of one xstate inspection event (`@xstate.event`, `@xstate.snapshot`,
+ * `@xstate.actor`), its event and context redacted; `undefined` for the other kinds (microsteps,
+ * actions).
+ */
+export function toInspectionRecord(event: InspectionEvent, now: () => number): InspectionRecord | undefined {
+  const actorId = actorIdOf(event.actorRef as { id?: string; sessionId?: string });
+  switch (event.type) {
+    case '@xstate.event':
+      return {
+        kind: 'event',
+        actorId,
+        at: now(),
+        event: redactForInspection(event.event),
+        ...(event.sourceRef ? { sourceId: actorIdOf(event.sourceRef as { id?: string; sessionId?: string }) } : {}),
+      };
+    case '@xstate.snapshot': {
+      const snapshot = event.snapshot as { value?: unknown; context?: unknown; status?: string };
+      return { kind: 'snapshot', actorId, at: now(), event: redactForInspection(event.event), value: snapshot.value, context: redactForInspection(snapshot.context), ...(snapshot.status ? { status: snapshot.status } : {}) };
+    }
+    case '@xstate.actor':
+      return { kind: 'actor', actorId, at: now() };
+    default:
+      return undefined;
+  }
+}
+
 /** What {@link createInspection} builds for a runtime. */
 export interface Inspection {
   /** The inspect callback every actor of the client is created with. */
@@ -97,28 +124,8 @@ export function createInspection(user: InspectOption | undefined, now: () => num
       toUser(payload === undefined ? event : ({ ...event, event: redactForInspection(payload) } as InspectionEvent));
     }
     if (!records.observed) return;
-    const actorId = actorIdOf(event.actorRef as { id?: string; sessionId?: string });
-    switch (event.type) {
-      case '@xstate.event':
-        records.next({
-          kind: 'event',
-          actorId,
-          at: now(),
-          event: redactForInspection(event.event),
-          ...(event.sourceRef ? { sourceId: actorIdOf(event.sourceRef as { id?: string; sessionId?: string }) } : {}),
-        });
-        break;
-      case '@xstate.snapshot': {
-        const snapshot = event.snapshot as { value?: unknown; context?: unknown; status?: string };
-        records.next({ kind: 'snapshot', actorId, at: now(), event: redactForInspection(event.event), value: snapshot.value, context: redactForInspection(snapshot.context), ...(snapshot.status ? { status: snapshot.status } : {}) });
-        break;
-      }
-      case '@xstate.actor':
-        records.next({ kind: 'actor', actorId, at: now() });
-        break;
-      default:
-        break;
-    }
+    const record = toInspectionRecord(event, now);
+    if (record) records.next(record);
   };
   return { inspect, inspection$: records.asObservable(), complete: () => records.complete() };
 }

@@ -30,6 +30,8 @@
  *   `/drop`, `/malformed`, `/drop-at-event` and `/half-open` accept `"uiSessionId": "…"` in their JSON
  *   body to target one UI session (default: all of them). Every answer allows any origin (CORS), and
  *   OPTIONS preflights are answered.
+ * - the local viewer (`startViewer`), its page provided as `viewerUrl` and its inspector endpoint as
+ *   `viewerWsUrl` (inspector.test.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -37,6 +39,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { WebSocketServer } from 'ws';
+import { startViewer } from '../../src/inspect/viewer.js';
 import { createSimulator, type Simulator, type SocketTarget } from '../../src/sim/index.js';
 
 declare module 'vitest' {
@@ -56,6 +59,10 @@ declare module 'vitest' {
      * simulator (see the routes at the top of global-setup.ts).
      */
     simControlUrl: string;
+    /** The local viewer's page (`startViewer().url`; inspector.test.ts). */
+    viewerUrl: string;
+    /** Where `connectInspector` sends records (`startViewer().wsUrl`). */
+    viewerWsUrl: string;
   }
 }
 
@@ -209,12 +216,17 @@ export default async function setup(project: TestProject) {
   project.provide('simVoiceAgentcHttpUrl', sims.voiceAgentc.httpUrl);
   project.provide('simControlUrl', `http://127.0.0.1:${(control.address() as AddressInfo).port}`);
 
+  // ------------------------------------------------------------------ the local viewer (inspector.test.ts)
+  const viewer = await startViewer();
+  project.provide('viewerUrl', viewer.url);
+  project.provide('viewerWsUrl', viewer.wsUrl);
+
   return async () => {
     await new Promise<void>((resolve) => {
       control.close(() => resolve());
       control.closeAllConnections();
     });
-    await Promise.all(Object.values(sims).map((sim) => sim.close()));
+    await Promise.all([...Object.values(sims).map((sim) => sim.close()), viewer.close()]);
     for (const client of wss.clients) client.terminate();
     await new Promise<void>((resolve) => wss.close(() => resolve()));
   };

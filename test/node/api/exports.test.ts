@@ -5,6 +5,7 @@ import * as main from '../../../src/index.js';
 import * as protocol from '../../../src/protocol.js';
 import * as sim from '../../../src/sim/index.js';
 import * as audio from '../../../src/audio/index.js';
+import * as inspect from '../../../src/inspect/index.js';
 
 const root = new URL('../../../', import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
@@ -81,6 +82,10 @@ describe('public API', () => {
 
   it('agentc-realtime/sim exports exactly these names', () => {
     expect(Object.keys(sim).sort()).toEqual(['createSimulator']);
+  });
+
+  it('agentc-realtime/inspect exports exactly these names', () => {
+    expect(Object.keys(inspect).sort()).toEqual(['connectInspector', 'startViewer', 'stateTreeOf']);
   });
 
   it('agentc-realtime exports exactly these names', () => {
