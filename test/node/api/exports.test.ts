@@ -80,6 +80,16 @@ describe('public API', () => {
     expect(node.port.posted.map((batch) => [...batch].map((x) => Math.round(x * 100) / 100))).toEqual([[0.2, 0.3, 0.5]]);
   });
 
+  it('agentc-realtime/inspect for browsers bundles without Node modules (the browser condition)', async () => {
+    const { build } = await import('esbuild');
+    const target = (pkg.exports['./inspect'] as { browser?: string }).browser;
+    expect(target).toBe('./dist/inspect/browser.js');
+    const result = await build({ entryPoints: [new URL(target!, root).pathname], bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'silent' });
+    const code = result.outputFiles[0]!.text;
+    expect(code).toContain('connectInspector');
+    expect(code).not.toMatch(/(import|require)[^;\n]*["'](node:http|node:net|ws)["']/);
+  });
+
   it('agentc-realtime/sim exports exactly these names', () => {
     expect(Object.keys(sim).sort()).toEqual(['createSimulator']);
   });
