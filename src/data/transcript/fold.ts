@@ -53,7 +53,8 @@ class TranscriptImpl extends TranscriptStore implements Transcript {
 
   apply(event: ServerEvent): TranscriptChange {
     // only deltas reach continueStream, so its reads see the deltas' one shape
-    if ((event.type === 'text_delta' || event.type === 'thought_delta') && this.continueStream(event) !== null) return CHANGES[1]!;
+    const type = event.type;
+    if ((type === 'text_delta' || type === 'thought_delta') && this.continueStream(event) !== null) return CHANGES[1]!;
     const before = this.streaming;
     this.topChanged = false;
     this.dispatch(event);
@@ -69,7 +70,7 @@ class TranscriptImpl extends TranscriptStore implements Transcript {
    * general path; where this one applies, both give the same result (a property test folds random
    * interleavings both ways and compares). The data plane calls it first for every delta.
    */
-  continueStream(event: ServerEventOf<'text_delta'> | ServerEventOf<'thought_delta'>): StreamMessage | null {
+  continueStream(event: ServerEventOf<'text_delta' | 'thought_delta'>): StreamMessage | null {
     if (!this.fastDeltas) return null;
     const ctx = newestStream(this.streams);
     if (ctx !== this.top) return null;

@@ -92,7 +92,7 @@ export interface Transcript {
    * same kind and session) and the new streaming message is returned; otherwise nothing changes,
    * `null` is returned, and the caller applies the event.
    */
-  continueStream(event: ServerEventOf<'text_delta'> | ServerEventOf<'thought_delta'>): StreamMessage | null;
+  continueStream(event: ServerEventOf<'text_delta' | 'thought_delta'>): StreamMessage | null;
   /** A local echo of the user's text (before the server confirms it). Returns its id. */
   addLocalUserMessage(text: string, fileIds?: readonly string[]): string;
   /** Close whatever streams (the answer's end will never come: the connection ended, the server restarted): commits the streaming message marked incomplete (`complete: false`) and running tool calls cancelled. */
