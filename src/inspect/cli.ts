@@ -11,8 +11,7 @@
  *
  * @module
  */
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { isMainModule } from '../sim/main-module.js';
 import { parseArgs } from 'node:util';
 import { startViewer } from './viewer.js';
 
@@ -59,18 +58,8 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
   return undefined;
 }
 
-/** Whether this module is the program node was started with (`process.argv[1]`, symlinks resolved). */
-function isMainModule(): boolean {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(entry)).href;
-  } catch {
-    return false;
-  }
-}
 
-if (isMainModule()) {
+if (isMainModule(import.meta.url)) {
   main(process.argv.slice(2)).then(
     (code) => {
       if (code !== undefined) process.exitCode = code;

@@ -13,8 +13,7 @@
  *
  * @module
  */
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { isMainModule } from './main-module.js';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
 import type { Simulator, SimulatorControl, SimulatorFrames, SimulatorProfile } from './types.js';
@@ -456,16 +455,6 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
   return undefined;
 }
 
-/** Whether this module is the program node was started with (`process.argv[1]`, symlinks resolved). */
-function isMainModule(): boolean {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(entry)).href;
-  } catch {
-    return false;
-  }
-}
 
 /** Exit with `code` once the output is flushed, and at the latest after a second (a failed start may leave handles open). */
 function exitSoon(code: number): void {
@@ -473,7 +462,7 @@ function exitSoon(code: number): void {
   setTimeout(() => process.exit(code), 1000).unref();
 }
 
-if (isMainModule()) {
+if (isMainModule(import.meta.url)) {
   main(process.argv.slice(2)).then(
     (code) => {
       if (code !== undefined) exitSoon(code);
