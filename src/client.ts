@@ -24,11 +24,11 @@ import type { turnMachine } from './machines/turn.machine.js';
 import type { TranscriptMessage } from './data/transcript/index.js';
 import type { ClientOptions } from './options.js';
 import type { InspectionRecord } from './actors/inspection.js';
-import { createMetrics, type ClientMetrics } from './data/metrics.js';
+import { watchMetrics, type ClientMetrics } from './data/metrics.js';
 import { createAvatarCommands, type AvatarSessionOptions, type SetAvatarOptions } from './data/avatar.js';
 import type { avatarMachine, AvatarSessionView } from './machines/avatar.machine.js';
 import type { HeygenSession, Voice } from './schema/catalog.js';
-import { VOICE_PORT, type VoicePort, type WithVoicePort } from './data/voice-port.js';
+import { createVoicePort, VOICE_PORT, type WithVoicePort } from './data/voice-port.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import type { ChatUser } from './schema/catalog.js';
 import type { ClientEvent } from './schema/client.js';
@@ -349,32 +349,16 @@ export function connectClient(runtime: Runtime): RealtimeClient {
   );
 
   // ---------------------------------------------------------------- metrics$: a fold over what the client sees
-  const metrics = createMetrics(now);
-  /** Listens to events$ only while a latency is being measured (never on every delta of a long answer). */
-  let watching: Subscription | null = null;
-  const watch = (): void => {
-    watching ??= data.events$.subscribe((event) => {
-      if (event.type === 'text_delta' || event.type === 'thought_delta') metrics.delta();
-      else if (event.type === 'cancelled') metrics.cancelled();
-      if (!metrics.measuring()) {
-        watching?.unsubscribe();
-        watching = null;
-      }
-    });
-  };
-  const metricsSubscriptions = [
-    runtime.outbox().on('sent', () => {
-      metrics.textSent();
-      watch();
-    }),
-    data.cancels$.subscribe(() => {
-      metrics.cancelSent();
-      watch();
-    }),
-    conversation().on('interaction.ended', ({ output }) => {
-      if (output.sessionId === conversation().getSnapshot().context.sessionId) metrics.answerEnded();
-    }),
-  ];
+  const metrics = watchMetrics({
+    now,
+    events$: data.events$,
+    cancels$: data.cancels$,
+    textsSent: (listener) => runtime.outbox().on('sent', listener),
+    answersEnded: (listener) =>
+      conversation().on('interaction.ended', ({ output }) => {
+        if (output.sessionId === conversation().getSnapshot().context.sessionId) listener();
+      }),
+  });
 
   // ---------------------------------------------------------------- errors$ and connectedAt (views of the machines)
   let lastReported: string | null = null;
@@ -409,22 +393,14 @@ export function connectClient(runtime: Runtime): RealtimeClient {
   const currentState = (): ConnectionState => connectionState(connection().getSnapshot());
 
   // ---------------------------------------------------------------- the voice slot (filled by agentc-realtime/audio)
-  let voiceDispose: (() => void) | null = null;
-  const voicePort: VoicePort = {
+  const voice = createVoicePort({
     audio$: data.audio$,
     cancels$: data.cancels$,
     sendAudio: (bytes) => !isDisposed() && runtime.sendBinary(bytes),
     clock: runtime.clock,
     inspect: runtime.inspection.inspect,
-    attach(dispose) {
-      if (isDisposed()) throw new ClientError(REFUSALS.disposed.reason, REFUSALS.disposed.message);
-      if (voiceDispose) throw new ClientError('invalid_options', 'This client already has a voice; dispose it first');
-      voiceDispose = dispose;
-      return () => {
-        if (voiceDispose === dispose) voiceDispose = null;
-      };
-    },
-  };
+    isDisposed,
+  });
 
   /** Resolves at the next `ready`; rejects when the connection fails, is closed (after this call), or the client is disposed. */
   const ready = (): Promise<void> => {
@@ -518,7 +494,7 @@ export function connectClient(runtime: Runtime): RealtimeClient {
   };
 
   const client: RealtimeClient & WithVoicePort = {
-    [VOICE_PORT]: voicePort,
+    [VOICE_PORT]: voice.port,
     uploadFile: (file, options) => (isDisposed() ? Promise.reject(closedError()) : uploadFile(uploads, file, options)),
     uploadFiles: (files, options) => (isDisposed() ? Promise.reject(closedError()) : uploadFiles(uploads, files, options)),
     ...createCommands({
@@ -587,18 +563,14 @@ export function connectClient(runtime: Runtime): RealtimeClient {
 
     dispose() {
       if (isDisposed()) return;
-      const voice = voiceDispose;
-      voiceDispose = null;
-      voice?.(); // the microphone and the speakers are released first
+      voice.dispose(); // the microphone and the speakers are released first
       root.send({ type: 'dispose' }); // the outbox settles every command still waiting, then the root stops
       root.stop();
       for (const entry of waiting.values()) entry.reject(closedError());
       waiting.clear();
       data.complete(); // state$ emits disposed: true, then every observable completes
       runtime.inspection.complete();
-      for (const subscription of metricsSubscriptions) subscription.unsubscribe();
-      watching?.unsubscribe();
-      metrics.complete();
+      metrics.dispose();
       for (const subscription of subscriptions) subscription.unsubscribe();
     },
   };

@@ -4,7 +4,8 @@
  * server's confirmation and → the end of the answer. A pure fold over what the client already
  * observes (connection states, frames sent and received), fed by the client and read as `metrics$`.
  */
-import { BehaviorSubject, type Observable } from 'rxjs';
+import { BehaviorSubject, type Observable, type Subscription } from 'rxjs';
+import type { ServerEvent } from '../schema/server/index.js';
 
 /** A latency's last value and its count, in ms. */
 export interface Latency {
@@ -125,6 +126,57 @@ export function createMetrics(now: () => number) {
       return textAt !== null || confirmAt !== null;
     },
     complete(): void {
+      metrics.complete();
+    },
+  };
+}
+
+/** Where the metrics come from (a client's data plane and machines). */
+export interface MetricsSources {
+  readonly now: () => number;
+  readonly events$: Observable<ServerEvent>;
+  readonly cancels$: Observable<void>;
+  /** Calls `listener` when a text that starts an answer went out (the outbox's `sent`). */
+  textsSent(listener: () => void): { unsubscribe(): void };
+  /** Calls `listener` when an answer of the current session ended. */
+  answersEnded(listener: () => void): { unsubscribe(): void };
+}
+
+/**
+ * The metrics of a client, fed from its sources. `events$` is listened to only while a latency that
+ * needs the server's events is measured, never on every delta of a long answer.
+ */
+export function watchMetrics(sources: MetricsSources) {
+  const metrics = createMetrics(sources.now);
+  let watching: Subscription | null = null;
+  const watch = (): void => {
+    watching ??= sources.events$.subscribe((event) => {
+      if (event.type === 'text_delta' || event.type === 'thought_delta') metrics.delta();
+      else if (event.type === 'cancelled') metrics.cancelled();
+      if (!metrics.measuring()) {
+        watching?.unsubscribe();
+        watching = null;
+      }
+    });
+  };
+  const subscriptions = [
+    sources.textsSent(() => {
+      metrics.textSent();
+      watch();
+    }),
+    sources.cancels$.subscribe(() => {
+      metrics.cancelSent();
+      watch();
+    }),
+    sources.answersEnded(() => metrics.answerEnded()),
+  ];
+  return {
+    metrics$: metrics.metrics$,
+    /** The connection's state changed. */
+    connection: metrics.connection,
+    dispose(): void {
+      for (const subscription of subscriptions) subscription.unsubscribe();
+      watching?.unsubscribe();
       metrics.complete();
     },
   };

@@ -8,6 +8,7 @@
  */
 import type { Observable } from 'rxjs';
 import type { Clock } from '../actors/clock.js';
+import { ClientError } from '../errors.js';
 
 /** The key of a client's voice port. */
 export const VOICE_PORT: unique symbol = Symbol.for('agentc-realtime.voice-port');
@@ -37,4 +38,32 @@ export interface VoicePort {
 /** A client that carries a voice port. */
 export interface WithVoicePort {
   readonly [VOICE_PORT]: VoicePort;
+}
+
+/** What a client gives its voice port. */
+export type VoicePortSources = Omit<VoicePort, 'attach'> & { readonly isDisposed: () => boolean };
+
+/** The port of a client, and the disposal of the voice that fills it (run by `client.dispose()`). */
+export function createVoicePort(sources: VoicePortSources): { readonly port: VoicePort; dispose(): void } {
+  let voiceDispose: (() => void) | null = null;
+  const { isDisposed, ...offered } = sources;
+  const port: VoicePort = {
+    ...offered,
+    attach(dispose) {
+      if (isDisposed()) throw new ClientError('closed', 'The client was disposed');
+      if (voiceDispose) throw new ClientError('invalid_options', 'This client already has a voice; dispose it first');
+      voiceDispose = dispose;
+      return () => {
+        if (voiceDispose === dispose) voiceDispose = null;
+      };
+    },
+  };
+  return {
+    port,
+    dispose(): void {
+      const dispose = voiceDispose;
+      voiceDispose = null;
+      dispose?.();
+    },
+  };
 }
