@@ -92,7 +92,7 @@ export const avatarMachine = createMachine({
             }
           },
           {
-            "target": "requesting",
+            "target": "#avatar.requesting",
             "actions": [
               "takeCommand",
               {
@@ -402,26 +402,10 @@ export const avatarMachine = createMachine({
               }
             },
             "live": {
-              "initial": "idle",
+              "description": "The stream is ready; whether the avatar talks is `speaking` in the context (the adapter says so, also while a hand-over is confirmed).",
               "on": {
                 "adapter.speaking": {
                   "actions": "noteSpeaking"
-                }
-              },
-              "states": {
-                "idle": {
-                  "tags": "idle",
-                  "always": {
-                    "guard": "isSpeaking",
-                    "target": "speaking"
-                  }
-                },
-                "speaking": {
-                  "tags": "speaking",
-                  "always": {
-                    "guard": "isQuiet",
-                    "target": "idle"
-                  }
                 }
               }
             }
@@ -483,7 +467,7 @@ export const avatarMachine = createMachine({
             }
           },
           {
-            "target": "requesting",
+            "target": "#avatar.requesting",
             "actions": [
               "takeCommand",
               {

@@ -448,10 +448,17 @@ export function createVoice(client: RealtimeClient, options: VoiceOptions = {}):
         distinctUntilChanged(),
       )
       .subscribe((live) => actor.send({ type: 'interaction.changed', live })),
-    client.events$.pipe(filter((event) => event.type === 'agent_voice_changed')).subscribe((event) => {
-      voiceModel = event.voice;
-      actor.send({ type: 'voice.changed', output: voiceOutput(event.voice, outputRate) });
-    }),
+    // the client's view of the current voice (also one set before this voice was created)
+    client.voices$
+      .pipe(
+        map((view) => view.current),
+        distinctUntilChanged(),
+        filter((current): current is VoiceModel => current !== null),
+      )
+      .subscribe((current) => {
+        voiceModel = current;
+        actor.send({ type: 'voice.changed', output: voiceOutput(current, outputRate) });
+      }),
     port.cancels$.subscribe(() => actor.send({ type: 'cancel.sent' })),
   ];
   if (options.serverInputModes) {

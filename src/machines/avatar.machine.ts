@@ -1,5 +1,5 @@
 /**
- * The avatar: none → requesting → connected (connecting → live: idle ⇄ speaking) → closing → none,
+ * The avatar: none → requesting → connected (connecting → live) → closing → none,
  * or failed with a reason. It decides whether an avatar command may go (and says why not), holds
  * the session the server or the app made (never its access token: that stays in the runtime's
  * vault), and runs the app's avatar adapter (an I/O actor filled through the runtime's slot) while
@@ -107,6 +107,14 @@ const SET_REFUSALS = [
   { guard: 'secondServerSession', actions: { type: 'refuse', params: { problem: AVATAR_REFUSALS.second } } },
 ] as const;
 
+/** A `set_avatar` from a state without a session (none, failed): refused, or it goes. */
+const START_SET = [...SET_REFUSALS, { target: '#avatar.requesting', actions: ['takeCommand', { type: 'go', params: { clearVoice: false } }] }] as const;
+/** A hand-over from a state without a session (none, failed). */
+const START_HAND_OVER = [
+  BUSY,
+  { target: '#avatar.session.handingOver', actions: ['takeCommand', 'noteHandOver', { type: 'go', params: { clearVoice: false } }] },
+] as const;
+
 export const avatarMachine = setup({
   types: { context: {} as AvatarContext, events: {} as AvatarEvent, emitted: {} as AvatarVerdict | AvatarHandOver, input: {} as AvatarInput },
   delays: {
@@ -122,9 +130,7 @@ export const avatarMachine = setup({
     noHeygen: ({ context }) => context.heygen === false,
     answersPending: ({ context, event }) => 'id' in event && event.id === context.pending,
     fromApp: ({ context }) => context.session?.origin === 'app',
-    isSpeaking: ({ context }) => context.speaking,
     noAdapter: ({ context }) => !context.adapter,
-    isQuiet: ({ context }) => !context.speaking,
   },
   actions: {
     refuse: emit(({ event }, params: { problem: AvatarProblem }) => ({ type: 'verdict' as const, id: (event as { id: number }).id, ok: false as const, problem: params.problem })),
@@ -194,14 +200,8 @@ export const avatarMachine = setup({
       description: 'No avatar.',
       tags: 'none',
       on: {
-        'avatar.set': [
-          ...SET_REFUSALS,
-          { target: 'requesting', actions: ['takeCommand', { type: 'go', params: { clearVoice: false } }] },
-        ],
-        'avatar.setSession': [
-          BUSY,
-          { target: '#avatar.session.handingOver', actions: ['takeCommand', 'noteHandOver', { type: 'go', params: { clearVoice: false } }] },
-        ],
+        'avatar.set': START_SET,
+        'avatar.setSession': START_HAND_OVER,
         'avatar.clear': [
           BUSY,
           { actions: { type: 'go', params: { clearVoice: false } } },
@@ -277,12 +277,8 @@ export const avatarMachine = setup({
               on: { 'adapter.ready': { target: 'live', actions: 'noteReady' } },
             },
             live: {
-              initial: 'idle',
+              description: 'The stream is ready; whether the avatar talks is `speaking` in the context (the adapter says so, also while a hand-over is confirmed).',
               on: { 'adapter.speaking': { actions: 'noteSpeaking' } },
-              states: {
-                idle: { tags: 'idle', always: { guard: 'isSpeaking', target: 'speaking' } },
-                speaking: { tags: 'speaking', always: { guard: 'isQuiet', target: 'idle' } },
-              },
             },
           },
         },
@@ -300,14 +296,8 @@ export const avatarMachine = setup({
       description: 'The request failed or the stream ended, with the reason; a new command starts over.',
       tags: 'failed',
       on: {
-        'avatar.set': [
-          ...SET_REFUSALS,
-          { target: 'requesting', actions: ['takeCommand', { type: 'go', params: { clearVoice: false } }] },
-        ],
-        'avatar.setSession': [
-          BUSY,
-          { target: '#avatar.session.handingOver', actions: ['takeCommand', 'noteHandOver', { type: 'go', params: { clearVoice: false } }] },
-        ],
+        'avatar.set': START_SET,
+        'avatar.setSession': START_HAND_OVER,
         'avatar.clear': { target: 'none', actions: ['clearError', { type: 'go', params: { clearVoice: false } }] },
       },
     },

@@ -270,6 +270,6 @@ it('dispose() of the client releases the microphone and completes the voice obse
   await expect(voice.start()).rejects.toMatchObject({ reason: 'closed' });
 });
 
-it('createVoice refuses a non-client and bad options with invalid_options', () => {
-  expect(() => createVoice({} as RealtimeClient)).toThrow(/createClient/);
+it('createVoice refuses what is not a client of createClient, with invalid_options', () => {
+  expect(() => createVoice({} as RealtimeClient)).toThrow(expect.objectContaining({ reason: 'invalid_options', message: expect.stringMatching(/createClient/) }));
 });

@@ -154,6 +154,16 @@ describe('voice in Node (a scripted source, a recording player)', () => {
     expect(last(voice, (v) => v.output$)).toMatchObject({ skipPlayback: true, voiceModel: { voice_id: 'none' } });
   });
 
+  it('a voice created after the voice was set knows it (none: nothing played)', async () => {
+    const sim = await startSim({ profile: 'full' });
+    const h = makeClient(sim);
+    await h.connect();
+    await h.client.setVoice('none');
+    const voice = createVoice(h.client, { source: sineSource().source, player: recordingPlayer().player });
+    expect(last(voice, (v) => v.output$)).toMatchObject({ skipPlayback: true, isEnabled: false, voiceModel: { voice_id: 'none' } });
+    voice.dispose();
+  });
+
   it('dispose() of the client closes the source and completes the voice', async () => {
     const sim = await startSim({ profile: 'full' });
     const { client, voice, mic } = await voiceOn(sim, { mode: 'vad' });
