@@ -65,12 +65,8 @@ export function createAvatarCommands(deps: AvatarCommandDependencies) {
   }
 
   /** Why a request failed, as the machine keeps it. */
-  const problemOf = (error: unknown): AvatarProblem => {
-    if (error instanceof ClientError && ['avatar_unavailable', 'avatar_busy', 'server_error', 'timeout', 'closed', 'not_ready', 'network', 'protocol', 'refused', 'auth_required'].includes(error.reason)) {
-      return { reason: error.reason as AvatarProblem['reason'], message: error.message };
-    }
-    return { reason: 'server_error', message: error instanceof Error ? error.message : String(error) };
-  };
+  const problemOf = (error: unknown): AvatarProblem =>
+    error instanceof ClientError ? { reason: error.reason, message: error.message } : { reason: 'server_error', message: error instanceof Error ? error.message : String(error) };
 
   return {
     /**

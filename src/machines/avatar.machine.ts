@@ -12,6 +12,7 @@
  * is no server event that clears an avatar, so `clear` always ends in `none` on this side.
  */
 import { assign, emit, enqueueActions, fromCallback, setup } from 'xstate';
+import type { ClientErrorReason } from '../errors.js';
 
 /** Where the avatar session came from: the server (`set_avatar`) or the app (`set_avatar_session`). */
 export type AvatarOrigin = 'server' | 'app';
@@ -26,7 +27,7 @@ export interface AvatarSessionView {
 
 /** Why an avatar command is refused, or why the avatar failed. */
 export interface AvatarProblem {
-  readonly reason: 'avatar_unavailable' | 'avatar_busy' | 'server_error' | 'timeout' | 'closed' | 'not_ready' | 'network' | 'protocol' | 'refused' | 'auth_required';
+  readonly reason: ClientErrorReason;
   readonly message: string;
 }
 
