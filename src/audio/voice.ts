@@ -211,6 +211,8 @@ export function createVoice(client: RealtimeClient, options: VoiceOptions = {}):
   const tick = new Subject<void>();
 
   // ---------------------------------------------------------------- the microphone actor
+  /** Settles when the last microphone the voice opened is closed (what `stop()` waits for). */
+  let released: Promise<void> = Promise.resolve();
   const source: AudioSource = options.source ?? {
     open: (handlers) =>
       openCapture(
@@ -228,7 +230,6 @@ export function createVoice(client: RealtimeClient, options: VoiceOptions = {}):
   const microphone = fromCallback<MicrophoneCommand, void, MicrophoneEvent>(({ sendBack, receive }) => {
     let streaming = false;
     let closed = false;
-    let session: { close(): Promise<void> | void } | null = null;
     let resample: ((input: Float32Array) => Float32Array) | null = null;
     let resampleFrom = 0;
     const chunker = createChunker(chunkSize);
@@ -237,7 +238,9 @@ export function createVoice(client: RealtimeClient, options: VoiceOptions = {}):
       if (streaming && port.sendAudio(pcm16ToLittleEndianBytes(chunk))) counters.streamed++;
       else counters.suppressed++;
     };
-    source.open({
+    /** The source once open (closed at once by the cleanup; one still opening is closed when it opens). */
+    let session: { close(): Promise<void> | void } | null = null;
+    const opening = source.open({
         samples(block, sampleRate) {
           if (closed) return;
           if (!resample || resampleFrom !== sampleRate) {
@@ -258,10 +261,11 @@ export function createVoice(client: RealtimeClient, options: VoiceOptions = {}):
         deviceChanged(deviceId) {
           if (!closed) sendBack({ type: 'mic.deviceChanged', deviceId });
         },
-    }).then(
+    });
+    opening.then(
       (opened) => {
-        if (closed) return void opened.close();
         session = opened;
+        if (closed) return; // the cleanup closes it
         sendBack({ type: 'mic.ready', sampleRate: opened.sampleRate, deviceId: opened.deviceId });
       },
       (error: unknown) => {
@@ -289,7 +293,15 @@ export function createVoice(client: RealtimeClient, options: VoiceOptions = {}):
     });
     return () => {
       closed = true;
-      void session?.close();
+      // released once the source is closed (one still opening is closed as soon as it has opened)
+      released = session
+        ? Promise.resolve(session.close()).catch(() => undefined)
+        : opening.then(
+            async (opened) => {
+              await opened.close();
+            },
+            () => undefined,
+          );
     };
   });
 
@@ -512,9 +524,9 @@ export function createVoice(client: RealtimeClient, options: VoiceOptions = {}):
       return settled;
     },
     stop() {
-      if (disposed) return Promise.resolve();
-      actor.send({ type: 'voice.stop' });
-      return Promise.resolve();
+      if (disposed) return released;
+      actor.send({ type: 'voice.stop' }); // leaving the capture's open state stops the microphone actor
+      return released.catch(() => undefined);
     },
     setMode(mode) {
       if (!MODES.includes(mode)) throw invalid(`mode must be 'ptt', 'vad' or 'off' (got ${String(mode)})`);

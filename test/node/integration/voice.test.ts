@@ -116,6 +116,28 @@ describe('voice in Node (a scripted source, a recording player)', () => {
     expect(audioIn(sim, client).samples).toBe(16_000);
   });
 
+  it('stop() resolves once the source is closed; a source still opening is closed as soon as it opens', async () => {
+    const sim = await startSim({ profile: 'full' });
+    const h = makeClient(sim);
+    await h.connect();
+    let closedAt = 0;
+    let finishOpening!: () => void;
+    const slow: AudioSource = {
+      open: () =>
+        new Promise((resolve) => {
+          finishOpening = () => resolve({ sampleRate: 48_000, deviceId: null, close: () => new Promise<void>((done) => setTimeout(() => ((closedAt = Date.now()), done()), 20)) });
+        }),
+    };
+    const voice = createVoice(h.client, { source: slow, player: recordingPlayer().player });
+    const started = voice.start();
+    const stopped = voice.stop();
+    await expect(started).rejects.toMatchObject({ reason: 'aborted' });
+    finishOpening();
+    await stopped;
+    expect(closedAt).toBeGreaterThan(0); // stop() waited for the close of the source that opened late
+    voice.dispose();
+  });
+
   it('push-to-talk: nothing goes out until held; the tail goes out on release (none held back)', async () => {
     const sim = await startSim({ profile: 'full' });
     const { client, voice, mic } = await voiceOn(sim, { mode: 'ptt' });
