@@ -43,6 +43,17 @@ function adapterFor(sim: Simulator, options: HeyGenAdapterOptions = {}): AvatarA
   return adapter;
 }
 
+/** A simulator, a session of its fake HeyGen, and an adapter connected to it whose stream is ready. */
+async function readyAdapter() {
+  const sim = await startSim();
+  const session = await newSession(sim);
+  const events = recorder();
+  const adapter = adapterFor(sim);
+  await adapter.connect(session, events);
+  await events.waitFor('ready', isReady);
+  return { sim, session, events, adapter };
+}
+
 /** A session made with streaming.new and the login's heygen_token, as the core hands it over. */
 async function newSession(sim: Simulator): Promise<AvatarSessionInfo> {
   const { heygen_token } = await login(sim);
@@ -66,12 +77,7 @@ describe('HeyGen adapter against the simulator', () => {
   });
 
   it('speak → speaking(true), then speaking(false) when the avatar is done', async () => {
-    const sim = await startSim();
-    const session = await newSession(sim);
-    const events = recorder();
-    const adapter = adapterFor(sim);
-    await adapter.connect(session, events);
-    await events.waitFor('ready', isReady);
+    const { sim, session, events, adapter } = await readyAdapter();
     await adapter.speak!('Hello from the adapter, five words');
     expect(sim.control.heygenSessions()[0]!.said).toStrictEqual(['Hello from the adapter, five words']);
     const started = await events.waitFor('speaking(true)', speaking(true));
@@ -147,12 +153,7 @@ describe('HeyGen adapter against the simulator', () => {
   });
 
   it('close: the socket closes, no event is reported afterwards, calling it again does nothing more', async () => {
-    const sim = await startSim();
-    const session = await newSession(sim);
-    const events = recorder();
-    const adapter = adapterFor(sim);
-    await adapter.connect(session, events);
-    await events.waitFor('ready', isReady);
+    const { sim, session, events, adapter } = await readyAdapter();
     await adapter.speak!('word '.repeat(20));
     await events.waitFor('speaking(true)', speaking(true));
     await adapter.close();
@@ -175,12 +176,7 @@ describe('HeyGen adapter against the simulator', () => {
   });
 
   it('the session is stopped elsewhere: closed(reason) once; then speak rejects naming the HTTP status, without the token', async () => {
-    const sim = await startSim();
-    const session = await newSession(sim);
-    const events = recorder();
-    const adapter = adapterFor(sim);
-    await adapter.connect(session, events);
-    await events.waitFor('ready', isReady);
+    const { sim, session, events, adapter } = await readyAdapter();
     await http(sim, 'POST', '/v1/streaming.stop', { json: { session_id: session.sessionId }, token: session.accessToken });
     await events.waitFor('closed', (r) => r.kind === 'closed');
     expect(events.log.at(-1)).toStrictEqual({ kind: 'closed', reason: 'the HeyGen stream closed (code 1000: Session stopped)' });
