@@ -23,6 +23,8 @@ export default defineConfig({
         },
       },
       {
+        // per checkout (not node_modules/.vite): checkouts that share node_modules do not re-optimise each other's deps
+        cacheDir: fileURLToPath(new URL('./out/.vite', import.meta.url)),
         test: {
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],
