@@ -4,7 +4,7 @@
  * `token=` values anywhere, every field named like a token, password or secret, and the raw JSON of
  * outbound commands (which carries, e.g., `set_avatar_session`'s access token). The app's own
  * inspector (`createClient({ inspect })`: `@statelyai/inspect`, or any observer) gets the same events
- * with their payloads redacted the same way.
+ * with their payloads and snapshot contexts redacted the same way.
  *
  * Nothing is serialised while nobody listens to `inspection$`.
  */
@@ -104,6 +104,21 @@ export function toInspectionRecord(event: InspectionEvent, now: () => number): I
   }
 }
 
+/**
+ * The inspection event the app's inspector gets: its event payload redacted and, for a snapshot, the
+ * snapshot's context too (the snapshot keeps its methods, `toJSON` included, so `@statelyai/inspect`
+ * serialises it as usual). An actor reference it is given is the live one: what an inspector reads
+ * from it directly (`getSnapshot()`) is not redacted.
+ */
+function redactInspectionEvent(event: InspectionEvent): InspectionEvent {
+  const payload = (event as { event?: unknown }).event;
+  if (event.type === '@xstate.snapshot') {
+    const snapshot = event.snapshot as { context?: unknown };
+    return { ...event, event: redactForInspection(payload), snapshot: { ...snapshot, context: redactForInspection(snapshot.context) } } as unknown as InspectionEvent;
+  }
+  return payload === undefined ? event : ({ ...event, event: redactForInspection(payload) } as InspectionEvent);
+}
+
 /** What {@link createInspection} builds for a runtime. */
 export interface Inspection {
   /** The inspect callback every actor of the client is created with. */
@@ -119,10 +134,7 @@ export function createInspection(user: InspectOption | undefined, now: () => num
   const toUser = user === undefined ? undefined : typeof user === 'function' ? user : (event: InspectionEvent) => user.next(event);
 
   const inspect = (event: InspectionEvent): void => {
-    if (toUser) {
-      const payload = (event as { event?: unknown }).event;
-      toUser(payload === undefined ? event : ({ ...event, event: redactForInspection(payload) } as InspectionEvent));
-    }
+    if (toUser) toUser(redactInspectionEvent(event));
     if (!records.observed) return;
     const record = toInspectionRecord(event, now);
     if (record) records.next(record);
