@@ -96,7 +96,8 @@ async function buildExample(name: string, mode: 'production' | 'development'): P
       build: { outDir, emptyOutDir: true },
     });
   } finally {
-    process.env.NODE_ENV = nodeEnv;
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
   }
   const outputs = (Array.isArray(result) ? result : [result]) as Rolldown.RolldownOutput[];
   const moduleIds = outputs.flatMap((output) => output.output.flatMap((item) => (item.type === 'chunk' ? item.moduleIds : [])));
@@ -167,6 +168,7 @@ async function clickThrough(page: Page, sim: Simulator, name: string): Promise<v
   // the agent picker lists the catalogue and shows the current agent
   await see(page, '[data-testid=agent] option[value=firehose]', 'the catalogue in the agent picker', { state: 'attached' });
   await see(page, '[data-testid=agent][data-agent=default]', 'the current agent "default"', { state: 'attached' });
+  expect(await page.getByTestId('agent').inputValue()).toBe('default');
 
   // a streamed answer: seen while streaming (streaming$), then complete in the list (messages$)
   await page.evaluate(() => {
