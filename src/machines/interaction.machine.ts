@@ -2,7 +2,7 @@
  * One interaction (one agent run) of one session id: requested → streaming → done, cancelled,
  * failed or interrupted. It ends exactly once, on whichever comes first of `interaction
  * {started:false}`, `user_turn_start`, a cancel, a failure, the outbox giving up on a request the
- * server never started, or the connection ending: the server often skips the first (PROTOCOL.md
+ * server never started, or the connection ending: the server often skips the first (docs/protocol.md
  * §5.2, §7.3, §7.4; protocol-notes.md item 4), so every path must end it.
  *
  * A lost socket does not end it: the server keeps a running answer going and streams the rest to

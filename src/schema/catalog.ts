@@ -1,6 +1,6 @@
 /**
  * Catalogue shapes: voices, avatars, the tool catalogue, HeyGen sessions, workspaces and users
- * (PROTOCOL.md §6.6–§6.10, §5.1).
+ * (docs/protocol.md §6.6–§6.10, §5.1).
  */
 import * as v from 'valibot';
 import { jsonObject, nullableString, optionalFieldsObject, stringList } from './common.js';
@@ -30,7 +30,7 @@ export const toolFunctionSchema = v.looseObject({
   function: v.looseObject({ name: v.string(), description: nullableString, parameters: v.nullish(jsonObject) }),
 });
 
-/** One toolset of `tool_catalog`. `schemas` is an array (PROTOCOL.md §6.10). */
+/** One toolset of `tool_catalog`. `schemas` is an array (docs/protocol.md §6.10). */
 export const toolInfoSchema = v.looseObject({
   name: v.string(),
   description: v.nullish(v.string(), ''),
@@ -79,7 +79,7 @@ export const workspaceSchema = v.looseObject({
 
 /**
  * The chat user (`chat_user_data.user`). The server leaks the bcrypt `password_hash`; it is removed
- * here, during decode, so it never reaches application code (PROTOCOL.md §5.1).
+ * here, during decode, so it never reaches application code (docs/protocol.md §5.1).
  */
 export const chatUserSchema = v.pipe(
   v.looseObject({

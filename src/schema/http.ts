@@ -1,5 +1,5 @@
 /**
- * HTTP bodies of the `/api/rt` routes (PROTOCOL.md §2).
+ * HTTP bodies of the `/api/rt` routes (docs/protocol.md §2).
  */
 import * as v from 'valibot';
 import { nullableString, optionalFieldsObject } from './common.js';

@@ -1,5 +1,5 @@
 /**
- * Chat messages in the two vendor formats the server stores and replays (PROTOCOL.md §6.1):
+ * Chat messages in the two vendor formats the server stores and replays (docs/protocol.md §6.1):
  * Anthropic `MessageParam` with content blocks, and OpenAI `ChatCompletionMessageParam`.
  *
  * Known content blocks are validated; block types we do not know (vendors add new ones) are kept
@@ -26,7 +26,7 @@ const anthropicDocument = v.looseObject({
 });
 const anthropicThinking = v.looseObject({ type: v.literal('thinking'), thinking: v.string(), signature: nullableString });
 const anthropicRedactedThinking = v.looseObject({ type: v.literal('redacted_thinking'), data: v.string() });
-/** `input` is usually the raw JSON text of the arguments, not an object (PROTOCOL.md §5.2). */
+/** `input` is usually the raw JSON text of the arguments, not an object (docs/protocol.md §5.2). */
 const anthropicToolUse = v.looseObject({
   type: v.literal('tool_use'),
   id: v.string(),

@@ -1,5 +1,5 @@
 /**
- * Chat sessions as the server serialises them (PROTOCOL.md §6.1–§6.3, §6.11).
+ * Chat sessions as the server serialises them (docs/protocol.md §6.1–§6.3, §6.11).
  */
 import * as v from 'valibot';
 import { agentConfigurationSchema } from './agent.js';

@@ -1,5 +1,5 @@
 /**
- * Tool calls and tool results as carried by `tool_select_delta` and `tool_call` (PROTOCOL.md §5.2).
+ * Tool calls and tool results as carried by `tool_select_delta` and `tool_call` (docs/protocol.md §5.2).
  *
  * Claude (`vendor:"anthropic"`) sends `{type:"tool_use", id, name, input}` where `input` is usually
  * the raw JSON text of the arguments; OpenAI (`vendor:"open_ai"`) sends flat `{id, name, arguments}`.
