@@ -95,7 +95,7 @@ interface PhaseTable {
  * Streaming: history and phase are kept between calls, so feeding a stream in blocks of any sizes
  * gives exactly the same samples as one call with the whole stream. The filter is causal: output
  * sample `k` stands for input time `k · fromRate / toRate` and the signal comes out delayed by
- * {@link Resampler.latency} (about 14 samples of the lower rate: 0.6 ms at 24 kHz, 0.9 ms at
+ * `latency` (about 14 samples of the lower rate: 0.6 ms at 24 kHz, 0.9 ms at
  * 16 kHz; the stream starts from silence). Positions are
  * counted in integers, so after `n` input samples exactly `ceil(n · toRate / fromRate)` samples have
  * come out, whatever the blocks: no drift.

@@ -35,8 +35,10 @@ export const NO_REPLY_REASON = 'no reply: the server did not start an interactio
 /** The phases and streaming kinds an interaction's states are tagged with. */
 export type InteractionTag = 'requested' | 'streaming' | 'suspended' | 'waiting' | 'text' | 'thought' | 'toolSelection' | 'toolCall';
 
+/** How an interaction ended: `done`, `cancelled` (a cancel), `failed` (an error ended it) or `interrupted` (its connection ended first). */
 export type InteractionOutcome = 'done' | 'cancelled' | 'failed' | 'interrupted';
 
+/** What an interaction reports when it ends: its outcome, stop reason and token counts. */
 export interface InteractionOutput {
   readonly sessionId: string;
   readonly interactionId: string | null;

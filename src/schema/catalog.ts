@@ -102,10 +102,17 @@ export const chatUserSchema = v.pipe(
   v.transform(({ password_hash: _secret, ...user }) => user),
 );
 
+/** A voice of `voice_list` (docs/protocol.md §6.8): `none`, `avatar`, or an OpenAI voice that speaks PCM16. */
 export type Voice = v.InferOutput<typeof voiceSchema>;
+/** A HeyGen avatar of `avatar_list` (docs/protocol.md §6.9). */
 export type Avatar = v.InferOutput<typeof avatarSchema>;
+/** A toolset of `tool_catalog`, with its function schemas (docs/protocol.md §6.10). */
 export type ToolInfo = v.InferOutput<typeof toolInfoSchema>;
+/** What the server asked HeyGen for in `set_avatar` (`avatar_connection_changed.avatar_session_request`, docs/protocol.md §6.9). */
 export type HeygenSessionRequest = v.InferOutput<typeof heygenSessionRequestSchema>;
+/** A HeyGen streaming session (`avatar_connection_changed.avatar_session`, docs/protocol.md §6.9); `access_token` is a secret. */
 export type HeygenSession = v.InferOutput<typeof heygenSessionSchema>;
+/** A workspace entry of `workspace_added` (sent after the `!alw` chat command). */
 export type Workspace = v.InferOutput<typeof workspaceSchema>;
+/** The user of `chat_user_data` (docs/protocol.md §6.6), without the password hash the server sends (removed during decode). */
 export type ChatUser = v.InferOutput<typeof chatUserSchema>;

@@ -124,8 +124,13 @@ export const openAIMessageSchema = v.looseObject({
 /** A message in either vendor format (the session's `vendor` tells which one applies). */
 export const vendorMessageSchema = v.union([anthropicMessageSchema, openAIMessageSchema]);
 
+/** One content block of an Anthropic message (`text`, `thinking`, `tool_use`, `tool_result`, …; unknown block types are kept). */
 export type AnthropicContentBlock = v.InferOutput<typeof anthropicContentBlockSchema>;
+/** A chat message in the Anthropic format: a role and a string or content blocks. */
 export type AnthropicMessage = v.InferOutput<typeof anthropicMessageSchema>;
+/** A chat message in the OpenAI format. */
 export type OpenAIMessage = v.InferOutput<typeof openAIMessageSchema>;
+/** A tool call inside an OpenAI assistant message. */
 export type OpenAIToolCall = v.InferOutput<typeof openAIToolCallSchema>;
+/** A stored chat message in either vendor format (docs/protocol.md §6.1). */
 export type VendorMessage = v.InferOutput<typeof vendorMessageSchema>;

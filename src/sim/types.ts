@@ -193,5 +193,6 @@ export interface Simulator {
   readonly control: SimulatorControl;
   /** Closes every socket and the server. */
   close(): Promise<void>;
+  /** The same as `close()`, for `await using sim = await createSimulator()`. */
   [Symbol.asyncDispose](): Promise<void>;
 }
