@@ -64,8 +64,14 @@ describe('docs/protocol.md', () => {
     expect(missing(['test', 'bench', 'scripts'])).toEqual([]);
   });
 
-  it('src/ points readers to docs/protocol.md, not to a PROTOCOL.md outside the repository', () => {
-    const stale = files(`${root}src`).filter((file) => readFileSync(file, 'utf8').includes('PROTOCOL.md'));
+  it('has a heading for every section README.md cites', () => {
+    const cited = citations(readFileSync(`${root}README.md`, 'utf8'));
+    expect(cited.length).toBeGreaterThan(5);
+    expect(cited.filter((section) => !headings.has(section))).toEqual([]);
+  });
+
+  it('src/ and README.md point readers to docs/protocol.md, not to a PROTOCOL.md outside the repository', () => {
+    const stale = [...files(`${root}src`), `${root}README.md`].filter((file) => readFileSync(file, 'utf8').includes('PROTOCOL.md'));
     expect(stale.map((file) => file.slice(root.length))).toEqual([]);
   });
 });
