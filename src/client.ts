@@ -112,7 +112,9 @@ export interface RealtimeClient extends SessionCommands {
   sendText(text: string, options?: SendTextOptions): Promise<SendTextResult>;
   /** Asks the server to stop the running answer gracefully; resolves once the server confirmed (`cancelled`). */
   cancel(): Promise<void>;
+  /** Whose turn it is: `user`, `agent`, or `unknown` after a connection loss until the server says. */
   readonly turn$: Observable<Turn>;
+  /** The top-level interaction in flight (`requested`, `streaming` with what streams, `suspended`), or null. */
   readonly interaction$: Observable<InteractionView | null>;
   /** The ordered messages of the current chat session. */
   readonly messages$: Observable<readonly TranscriptMessage[]>;
@@ -143,11 +145,17 @@ export interface RealtimeClient extends SessionCommands {
   readonly metrics$: Observable<ClientMetrics>;
   /** The root XState actor (for inspection and advanced use). */
   readonly actor: ActorRefFrom<typeof clientMachine>;
+  /** `{ connection, auth, turn, disposed }`: the state of every region; the last value says `disposed: true`. */
   readonly state$: Observable<ClientStateView>;
+  /** The connection: its state, attempts, last error, round-trip time, session ids, message and byte counts. */
   readonly connection$: Observable<ConnectionStatus>;
+  /** Every validated server event, typed and narrowed by `type` (a stream: no current value). */
   readonly events$: Observable<ServerEvent>;
+  /** Every problem as a `ClientError` with its `reason` (a stream: no current value). */
   readonly errors$: Observable<ClientError>;
+  /** The user of `chat_user_data` (without the password hash), or null before it came. */
   readonly user$: Observable<ChatUser | null>;
+  /** `{ agents, avatars, voices, tools }` as the server last listed them. */
   readonly catalog$: Observable<Catalog>;
   /** The voices the server listed, and the agent's current voice (null until the server says). */
   readonly voices$: Observable<VoicesView>;

@@ -6,6 +6,8 @@
  * const client = createClient({ url: 'http://localhost:8000', auth: { username: 'admin', password: 'changeme' } });
  * client.events$.subscribe((event) => console.log(event.type));
  * await client.connect();
+ *
+ * @module
  */
 export { createClient } from './client.js';
 export { ClientError, clientErrorReasons } from './errors.js';

@@ -28,7 +28,9 @@ export interface TokenStorage {
 export interface WebSocketLike {
   readonly readyState: number;
   binaryType: string;
+  /** Sends a text or binary frame. */
   send(data: string | ArrayBufferLike | ArrayBufferView): void;
+  /** Closes the socket. */
   close(code?: number, reason?: string): void;
 }
 
@@ -38,7 +40,14 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
 /** An xstate inspection callback, or an observer with a `next` method (`@statelyai/inspect`'s `inspect`). */
 export type InspectOption =
   | ((event: InspectionEvent) => void)
-  | { next: (event: InspectionEvent) => void; error?: (error: unknown) => void; complete?: () => void };
+  | {
+      /** Receives each inspection event. */
+      next: (event: InspectionEvent) => void;
+      /** Not called by the client; accepted so that observers fit. */
+      error?: (error: unknown) => void;
+      /** Not called by the client; accepted so that observers fit. */
+      complete?: () => void;
+    };
 
 /** Options shared by every form of {@link AuthOptions}. */
 export interface AuthCommonOptions {

@@ -11,6 +11,8 @@
  *   if (frame.kind === 'event' && frame.event.type === 'text_delta') write(frame.event.content);
  * };
  * socket.send(encodeClientEvent({ type: 'text_input', text: 'Hello' }));
+ *
+ * @module
  */
 export { decodeServerFrame, encodeClientEvent } from './schema/codec.js';
 export { clientEventTypes } from './schema/client.js';

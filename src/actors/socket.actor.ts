@@ -103,7 +103,7 @@ const CLOSE_WAIT_MS = 2_000;
 /**
  * Tracks the real sockets a WebSocket constructor makes, so that a new attempt can wait until the
  * previous socket is fully closed: the server mutes a socket that attaches to a UI session whose old
- * socket is still open (PROTOCOL.md §1.9). partysocket's own `close()` reports closed at once and
+ * socket is still open (docs/protocol.md §1.9). partysocket's own `close()` reports closed at once and
  * detaches its listeners, so the wrapper listens on the real socket.
  */
 function trackSockets(Base: WebSocketConstructor, clock: Clock) {
@@ -290,7 +290,7 @@ export function createSocketActor(deps: SocketDependencies) {
         if (usedToken !== null) deps.refuseToken?.(usedToken);
       };
       if (!opened) {
-        // never opened: a failed handshake (PROTOCOL.md §1.8, §13 item 12)
+        // never opened: a failed handshake (docs/protocol.md §1.8, §13 item 12)
         const failure = classifyHandshakeFailure(cause);
         const message = redactSecrets(failure.message);
         if (failure.kind === 'network') return sendBack({ type: 'socket.failed', problem: { reason: 'network', message } });

@@ -21,6 +21,7 @@ export interface UploadProgress {
 
 /** Options of `uploadFile` / `uploadFiles`. */
 export interface UploadOptions {
+  /** Called as the bytes go out, with `{ loaded, total, percentage }` (over all files for `uploadFiles`). */
   readonly onProgress?: (progress: UploadProgress) => void;
   /** Aborts the upload; the promise rejects with `ClientError('aborted', 'Upload cancelled')`. */
   readonly signal?: AbortSignal;

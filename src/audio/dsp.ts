@@ -7,7 +7,7 @@
  * AudioWorklet, on the main thread and in Node tests. Time is counted in samples.
  *
  * Float audio is in [-1, 1]; PCM16 is signed 16-bit; the wire carries PCM16 little-endian mono
- * (PROTOCOL.md §8.1).
+ * (docs/protocol.md §8.1).
  *
  * @module
  */
@@ -95,7 +95,7 @@ interface PhaseTable {
  * Streaming: history and phase are kept between calls, so feeding a stream in blocks of any sizes
  * gives exactly the same samples as one call with the whole stream. The filter is causal: output
  * sample `k` stands for input time `k · fromRate / toRate` and the signal comes out delayed by
- * {@link Resampler.latency} (about 14 samples of the lower rate: 0.6 ms at 24 kHz, 0.9 ms at
+ * `latency` (about 14 samples of the lower rate: 0.6 ms at 24 kHz, 0.9 ms at
  * 16 kHz; the stream starts from silence). Positions are
  * counted in integers, so after `n` input samples exactly `ceil(n · toRate / fromRate)` samples have
  * come out, whatever the blocks: no drift.
@@ -395,7 +395,7 @@ export function pcm16ToFloat(input: Int16Array): Float32Array<ArrayBuffer> {
 const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
- * PCM16 samples as the bytes of a wire frame: 16-bit little-endian (PROTOCOL.md §8.1), in a new
+ * PCM16 samples as the bytes of a wire frame: 16-bit little-endian (docs/protocol.md §8.1), in a new
  * `ArrayBuffer` of exactly `2 · pcm.length` bytes, whatever the host's byte order.
  * @example new Uint8Array(pcm16ToLittleEndianBytes(new Int16Array([0x1234]))) // [0x34, 0x12]
  */
@@ -413,7 +413,7 @@ export function pcm16ToLittleEndianBytes(pcm: Int16Array): ArrayBuffer {
  * host's byte order.
  *
  * @remarks An odd byte count cannot be whole samples: the last byte is dropped (the server
- * rejects such a frame, PROTOCOL.md §8.1).
+ * rejects such a frame, docs/protocol.md §8.1).
  * @example littleEndianBytesToPcm16(new Uint8Array([0x34, 0x12, 0xff])) // Int16Array [0x1234]
  */
 export function littleEndianBytesToPcm16(bytes: ArrayBuffer | ArrayBufferView): Int16Array<ArrayBuffer> {

@@ -44,6 +44,7 @@ export interface AudioProcessorErrorDetails {
 export class AudioProcessorError extends Error {
   override readonly name = 'AudioProcessorError';
 
+  /** A message for people, the seeds' error `code`, and the details (e.g. `denied` for a refused permission). */
   constructor(
     message: string,
     readonly code: AudioProcessorErrorCode,

@@ -54,9 +54,11 @@ export interface Player {
   setVolume(volume: number): void;
   /** Resumes the context; call it from a user gesture. Resolves once it runs. */
   unlock(): Promise<void>;
+  /** The audio context's state now (`suspended` until a user gesture unlocks it). */
   contextState(): PlayerContextState;
   /** Calls `listener` on every change of {@link Player.contextState}; returns the unsubscribe. */
   onContextState(listener: (state: PlayerContextState) => void): () => void;
+  /** The playback figures now (what `output$` carries). */
   status(): PlayerStatus;
   /** Calls `listener` when the last scheduled chunk ended by itself (not after `stop()`); returns the unsubscribe. */
   onIdle(listener: () => void): () => void;

@@ -87,7 +87,12 @@ export interface AudioSource {
    * Starts delivering mono blocks to `handlers.samples` (any size, any rate: they are resampled to
    * the wire rate); resolves once it runs. Rejects with an `AudioProcessorError` when it cannot.
    */
-  open(handlers: CaptureHandlers): Promise<{ readonly sampleRate: number; readonly deviceId: string | null; close(): Promise<void> | void }>;
+  open(handlers: CaptureHandlers): Promise<{
+    readonly sampleRate: number;
+    readonly deviceId: string | null;
+    /** Releases the source (the microphone). */
+    close(): Promise<void> | void;
+  }>;
 }
 
 /** What `input$` emits. */
@@ -151,11 +156,13 @@ export interface Voice {
   start(): Promise<void>;
   /** Closes the microphone (and its context); resolves once it is released. */
   stop(): Promise<void>;
+  /** Changes the input mode: `vad` (hands-free), `ptt` (push-to-talk) or `off`. */
   setMode(mode: InputMode): void;
   /** Push-to-talk: `true` while the button is held. */
   pushToTalk(pressed: boolean): void;
   /** Resumes playback's audio context; call it from a user gesture (autoplay). */
   unlock(): Promise<void>;
+  /** Sets the playback volume, from 0 to 1. */
   setVolume(volume: number): void;
   /** Releases the microphone and the speakers and completes every observable (also done by `client.dispose()`). */
   dispose(): void;

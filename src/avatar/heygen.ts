@@ -11,10 +11,15 @@ import { redactSecrets } from '../schema/redact.js';
 /** What the adapter needs from a WebSocket: the browser's `WebSocket` and the `ws` package's both fit. */
 export interface HeyGenSocket {
   readonly readyState: number;
+  /** Set by the adapter: the socket opened. */
   onopen: ((event: any) => void) | null;
+  /** Set by the adapter: a message from HeyGen (`data` is its JSON text). */
   onmessage: ((event: any) => void) | null;
+  /** Set by the adapter: the socket failed. */
   onerror: ((event: any) => void) | null;
+  /** Set by the adapter: the socket closed. */
   onclose: ((event: any) => void) | null;
+  /** Closes the socket. */
   close(code?: number, reason?: string): void;
 }
 

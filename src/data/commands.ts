@@ -1,7 +1,7 @@
 /**
  * The session and agent commands: each hands one request to the outbox and resolves with the
  * server's reply, or rejects with a `ClientError` (the server's `error`, a lost connection, or no
- * reply within the outbox's `replyTimeout`). The server answers strictly in order (PROTOCOL.md §1.5
+ * reply within the outbox's `replyTimeout`). The server answers strictly in order (docs/protocol.md §1.5
  * rule 1), so the first matching reply after the request is the answer to it.
  */
 import { ClientError } from '../errors.js';

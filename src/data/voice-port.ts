@@ -21,7 +21,7 @@ export interface VoicePort {
   readonly cancels$: Observable<void>;
   /**
    * Sends one binary frame (PCM16 LE) on the open socket, at once (binary frames never wait and never
-   * pre-empt, PROTOCOL.md §1.5). `false` when no socket is open: the frame is not sent, and not kept.
+   * pre-empt, docs/protocol.md §1.5). `false` when no socket is open: the frame is not sent, and not kept.
    */
   sendAudio(bytes: ArrayBuffer): boolean;
   /** The runtime's clock (the voice's machines run on it, as the client's do). */

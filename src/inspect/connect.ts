@@ -36,6 +36,7 @@ export interface ViewerMessage {
   readonly dropped: number;
 }
 
+/** Options of {@link connectInspector}. */
 export interface ConnectInspectorOptions {
   /** The viewer's WebSocket URL (`startViewer().wsUrl`, printed by `agentc-inspect`). */
   readonly url: string;

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { VIEWER_PAGE } from './page.js';
 
+/** Options of {@link startViewer}. */
 export interface ViewerOptions {
   /** TCP port; 0 picks a free one. @default 0 */
   readonly port?: number;
@@ -21,6 +22,7 @@ export interface ViewerOptions {
   readonly history?: number;
 }
 
+/** A running viewer (from {@link startViewer}): its page, the socket apps send to, and `close()`. */
 export interface Viewer {
   /** The page, e.g. `http://127.0.0.1:41234/`. */
   readonly url: string;

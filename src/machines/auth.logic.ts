@@ -3,7 +3,7 @@
  * No xstate, no timers, no I/O, and no Node APIs (it runs in browsers too).
  */
 
-/** The claims a client reads from an Agent C JWT (PROTOCOL.md §2.4); times are seconds since the epoch. */
+/** The claims a client reads from an Agent C JWT (docs/protocol.md §2.4); times are seconds since the epoch. */
 export interface JwtClaims {
   exp?: number;
   iat?: number;

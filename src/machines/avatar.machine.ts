@@ -6,7 +6,7 @@
  * connected: leaving `connected` by any path closes the adapter, so there is never more than one
  * avatar stream.
  *
- * The server's sharp edges (PROTOCOL.md §4.7, §4.8, §7.8, §13 item 10) are guards here: a second
+ * The server's sharp edges (docs/protocol.md §4.7, §4.8, §7.8, §13 item 10) are guards here: a second
  * `set_avatar` on a UI session that had a server-made session fails on the server (its HeyGen
  * client is gone), so it is refused before it is sent; a server without HeyGen is said so; there
  * is no server event that clears an avatar, so `clear` always ends in `none` on this side.

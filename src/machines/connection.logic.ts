@@ -78,7 +78,7 @@ export type CloseKind =
   | 'other';
 
 /**
- * Classifies a close code (PROTOCOL.md §1.8) and says whether the code by itself allows a reconnect.
+ * Classifies a close code (docs/protocol.md §1.8) and says whether the code by itself allows a reconnect.
  *
  * @remarks `retry` is about the code only. The client decides with its own state whether it wanted
  * the close: the server closes the old socket of a UI session with 1000 when another socket attaches
@@ -110,7 +110,7 @@ export function classifyClose(code: number): { kind: CloseKind; retry: boolean }
 }
 
 /**
- * What a socket that ended before it ever opened says about its handshake (PROTOCOL.md §1.8,
+ * What a socket that ended before it ever opened says about its handshake (docs/protocol.md §1.8,
  * §13 item 12): `refused` when the server answered the upgrade with an HTTP error (a bad, expired or
  * revoked token, an unknown `agent_key`, a `ui_session_id` of another user: 500; no token: 403),
  * `network` when no server answered (connection refused, DNS, TLS, a reset), `unknown` when the

@@ -2,7 +2,7 @@
  * The connection: one socket at a time, from `connect` to `ready`, and back to it after any loss.
  *
  * `ready` means the server sent `user_turn_start` at the end of the full initialization burst
- * (PROTOCOL.md §7.1), never "some list events seen"; or that the next socket of a known UI session
+ * (docs/protocol.md §7.1), never "some list events seen"; or that the next socket of a known UI session
  * opened with the short form, `chat_session_changed` (§7.2): the server is alive and holds the
  * session, and an answer that was streaming when the socket dropped goes on (the turn stays the
  * agent's until its `user_turn_start`, so nothing pre-empts it).
@@ -10,7 +10,7 @@
  * The parent hears `link.connecting`, `link.ready`, `link.lost` and `link.ended` (the root routes
  * them to the outbox and the conversation).
  *
- * A refused handshake is not a network failure (PROTOCOL.md §1.8): when the server refused the token
+ * A refused handshake is not a network failure (docs/protocol.md §1.8): when the server refused the token
  * (an upgrade answered with an HTTP error, or a close 1008) the machine tells auth through the root
  * (`token.refused`) and waits in `awaitingToken` for a token the server has not refused; a fresh token
  * refused again ends in `failed` (`refused`), since an unknown `agent_key` or a `ui_session_id` of

@@ -2,7 +2,7 @@
  * One interaction (one agent run) of one session id: requested → streaming → done, cancelled,
  * failed or interrupted. It ends exactly once, on whichever comes first of `interaction
  * {started:false}`, `user_turn_start`, a cancel, a failure, the outbox giving up on a request the
- * server never started, or the connection ending: the server often skips the first (PROTOCOL.md
+ * server never started, or the connection ending: the server often skips the first (docs/protocol.md
  * §5.2, §7.3, §7.4; protocol-notes.md item 4), so every path must end it.
  *
  * A lost socket does not end it: the server keeps a running answer going and streams the rest to
@@ -35,8 +35,10 @@ export const NO_REPLY_REASON = 'no reply: the server did not start an interactio
 /** The phases and streaming kinds an interaction's states are tagged with. */
 export type InteractionTag = 'requested' | 'streaming' | 'suspended' | 'waiting' | 'text' | 'thought' | 'toolSelection' | 'toolCall';
 
+/** How an interaction ended: `done`, `cancelled` (a cancel), `failed` (an error ended it) or `interrupted` (its connection ended first). */
 export type InteractionOutcome = 'done' | 'cancelled' | 'failed' | 'interrupted';
 
+/** What an interaction reports when it ends: its outcome, stop reason and token counts. */
 export interface InteractionOutput {
   readonly sessionId: string;
   readonly interactionId: string | null;

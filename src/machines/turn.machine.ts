@@ -1,6 +1,6 @@
 /**
  * Turn-taking: whose turn it is, from the server's `user_turn_start` / `user_turn_end`
- * (PROTOCOL.md §7.5). The signals are advisory, and after a connection loss nobody knows whose turn
+ * (docs/protocol.md §7.5). The signals are advisory, and after a connection loss nobody knows whose turn
  * it is until the server says so again: the state is cleared, not assumed. (The conversation keeps
  * the turn the agent's across a lost socket while an answer is suspended: it does not tell this
  * machine about that loss.) Every change is told to the parent as `turn.changed`.

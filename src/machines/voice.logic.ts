@@ -10,7 +10,7 @@ export type InputMode = 'ptt' | 'vad' | 'off';
 /** Whose turn it is, as the client's `turn$` says. */
 export type VoiceTurn = 'unknown' | 'user' | 'agent';
 
-/** The wire rate of microphone frames by default (PROTOCOL.md §8). */
+/** The wire rate of microphone frames by default (docs/protocol.md §8). */
 export const DEFAULT_WIRE_RATE = 24_000;
 /** The rate of the server's speech when the voice does not say (OpenAI voices: PCM16 at 24 kHz). */
 export const DEFAULT_OUTPUT_RATE = 24_000;
@@ -41,7 +41,7 @@ export function mayStream({ mode, intent, turn, respectTurnState }: GateInput): 
 
 /** What the current voice means for local playback. */
 export type VoiceOutput =
-  /** Nothing is known yet (the init burst does not say, PROTOCOL.md §6.8): play what comes. */
+  /** Nothing is known yet (the init burst does not say, docs/protocol.md §6.8): play what comes. */
   | { readonly kind: 'unknown'; readonly sampleRate: number }
   /** A voice that speaks PCM16 at `sampleRate`. */
   | { readonly kind: 'pcm'; readonly sampleRate: number }

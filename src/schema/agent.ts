@@ -1,6 +1,6 @@
 /**
  * Agents: the catalogue entry of `agent_list` and the full configuration of
- * `agent_configuration_changed` / `chat_session.agent_config` (PROTOCOL.md §6.4, §6.5).
+ * `agent_configuration_changed` / `chat_session.agent_config` (docs/protocol.md §6.4, §6.5).
  */
 import * as v from 'valibot';
 import { jsonObject, nullableString, stringList } from './common.js';
@@ -54,7 +54,7 @@ export const agentConfigurationV2Schema = v.looseObject({
 /** Either configuration version. */
 export const agentConfigurationSchema = v.variant('version', [agentConfigurationV1Schema, agentConfigurationV2Schema]);
 
-/** One entry of `agent_list`. Note `toolsets`, not `tools` (PROTOCOL.md §6.4). */
+/** One entry of `agent_list`. Note `toolsets`, not `tools` (docs/protocol.md §6.4). */
 export const agentCatalogEntrySchema = v.looseObject({
   name: v.string(),
   key: v.string(),
@@ -63,8 +63,13 @@ export const agentCatalogEntrySchema = v.looseObject({
   toolsets: stringList,
 });
 
+/** The model parameters of an agent (`agent_params`), model credentials removed during decode. */
 export type CompletionParams = v.InferOutput<typeof completionParamsSchema>;
+/** An agent configuration in the older version-1 format. */
 export type AgentConfigurationV1 = v.InferOutput<typeof agentConfigurationV1Schema>;
+/** An agent configuration in the version-2 format the server sends (docs/protocol.md §6.5). */
 export type AgentConfigurationV2 = v.InferOutput<typeof agentConfigurationV2Schema>;
+/** An agent configuration, version 1 or 2 (`agent_configuration_changed`, `chat_session.agent_config`). */
 export type AgentConfiguration = v.InferOutput<typeof agentConfigurationSchema>;
+/** One agent of `agent_list`: note `toolsets`, not `tools` (docs/protocol.md §6.4). */
 export type AgentCatalogEntry = v.InferOutput<typeof agentCatalogEntrySchema>;

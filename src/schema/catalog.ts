@@ -1,6 +1,6 @@
 /**
  * Catalogue shapes: voices, avatars, the tool catalogue, HeyGen sessions, workspaces and users
- * (PROTOCOL.md §6.6–§6.10, §5.1).
+ * (docs/protocol.md §6.6–§6.10, §5.1).
  */
 import * as v from 'valibot';
 import { jsonObject, nullableString, optionalFieldsObject, stringList } from './common.js';
@@ -30,7 +30,7 @@ export const toolFunctionSchema = v.looseObject({
   function: v.looseObject({ name: v.string(), description: nullableString, parameters: v.nullish(jsonObject) }),
 });
 
-/** One toolset of `tool_catalog`. `schemas` is an array (PROTOCOL.md §6.10). */
+/** One toolset of `tool_catalog`. `schemas` is an array (docs/protocol.md §6.10). */
 export const toolInfoSchema = v.looseObject({
   name: v.string(),
   description: v.nullish(v.string(), ''),
@@ -79,7 +79,7 @@ export const workspaceSchema = v.looseObject({
 
 /**
  * The chat user (`chat_user_data.user`). The server leaks the bcrypt `password_hash`; it is removed
- * here, during decode, so it never reaches application code (PROTOCOL.md §5.1).
+ * here, during decode, so it never reaches application code (docs/protocol.md §5.1).
  */
 export const chatUserSchema = v.pipe(
   v.looseObject({
@@ -102,10 +102,17 @@ export const chatUserSchema = v.pipe(
   v.transform(({ password_hash: _secret, ...user }) => user),
 );
 
+/** A voice of `voice_list` (docs/protocol.md §6.8): `none`, `avatar`, or an OpenAI voice that speaks PCM16. */
 export type Voice = v.InferOutput<typeof voiceSchema>;
+/** A HeyGen avatar of `avatar_list` (docs/protocol.md §6.9). */
 export type Avatar = v.InferOutput<typeof avatarSchema>;
+/** A toolset of `tool_catalog`, with its function schemas (docs/protocol.md §6.10). */
 export type ToolInfo = v.InferOutput<typeof toolInfoSchema>;
+/** What the server asked HeyGen for in `set_avatar` (`avatar_connection_changed.avatar_session_request`, docs/protocol.md §6.9). */
 export type HeygenSessionRequest = v.InferOutput<typeof heygenSessionRequestSchema>;
+/** A HeyGen streaming session (`avatar_connection_changed.avatar_session`, docs/protocol.md §6.9); `access_token` is a secret. */
 export type HeygenSession = v.InferOutput<typeof heygenSessionSchema>;
+/** A workspace entry of `workspace_added` (sent after the `!alw` chat command). */
 export type Workspace = v.InferOutput<typeof workspaceSchema>;
+/** The user of `chat_user_data` (docs/protocol.md §6.6), without the password hash the server sends (removed during decode). */
 export type ChatUser = v.InferOutput<typeof chatUserSchema>;

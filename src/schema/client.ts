@@ -1,5 +1,5 @@
 /**
- * Client → server events (PROTOCOL.md §3.1, §4): all 28 names, strict, with the server's defaults.
+ * Client → server events (docs/protocol.md §3.1, §4): all 28 names, strict, with the server's defaults.
  *
  * Strict objects reject unknown keys: the server ignores extra fields, so a misspelt field would
  * otherwise be dropped silently.
@@ -124,14 +124,14 @@ export const clientEventSchemaByType: ReadonlyMap<string, ClientEventSchema> = n
   allClientEventSchemas.map((schema) => [schema.entries.type.literal, schema]),
 );
 
-/** Every client event type name (28, PROTOCOL.md §3.1). */
+/** Every client event type name (28, docs/protocol.md §3.1). */
 export const clientEventTypes: readonly ClientEventType[] = Object.freeze(
   allClientEventSchemas.map((schema) => schema.entries.type.literal),
 );
 
 /**
  * Client events the server handles inline without cancelling a running interaction; every other
- * JSON event hard-cancels it (PROTOCOL.md §1.5 rule 6).
+ * JSON event hard-cancels it (docs/protocol.md §1.5 rule 6).
  */
 export const nonPreemptingClientEventTypes: ReadonlySet<ClientEventType> = new Set([
   'ping',

@@ -25,7 +25,7 @@ export type DecodedFrame =
   | { readonly kind: 'audio'; readonly pcm: Int16Array }
   /** A well-formed event whose `type` this library does not know; `raw` is the parsed object, secrets redacted. */
   | { readonly kind: 'unknown'; readonly type: string; readonly raw: Readonly<Record<string, unknown>> }
-  /** A frame that cannot be used; `raw` is its text (secrets redacted, cut to {@link RAW_PREVIEW_LENGTH}). */
+  /** A frame that cannot be used; `raw` is its text (secrets redacted, cut to 4,096 characters). */
   | {
       readonly kind: 'invalid';
       readonly reason: InvalidFrameReason;

@@ -3,7 +3,7 @@
  *
  * Inbound (server → client) objects are loose: unknown fields are kept and `null` is accepted
  * wherever the server may send it (it serialises every optional field as an explicit `null`,
- * PROTOCOL.md §1.4). Outbound (client → server) objects are strict, so our own mistakes fail loudly.
+ * docs/protocol.md §1.4). Outbound (client → server) objects are strict, so our own mistakes fail loudly.
  */
 import * as v from 'valibot';
 
@@ -34,7 +34,7 @@ export const nullableString = v.nullish(v.string());
 export const stringList = v.nullish(v.array(v.string()), () => []);
 
 /**
- * The envelope of every session event (PROTOCOL.md §1.6): who produced it and in which
+ * The envelope of every session event (docs/protocol.md §1.6): who produced it and in which
  * (sub-)session. `session_id` and `role` are required; the parent and root ids may be `null`.
  */
 export const sessionEnvelope = {

@@ -1,5 +1,5 @@
 /**
- * HTTP bodies of the `/api/rt` routes (PROTOCOL.md §2).
+ * HTTP bodies of the `/api/rt` routes (docs/protocol.md §2).
  */
 import * as v from 'valibot';
 import { nullableString, optionalFieldsObject } from './common.js';
@@ -55,9 +55,13 @@ export const jwtClaimsSchema = v.looseObject({
 });
 
 export type LoginRequest = v.InferInput<typeof loginRequestSchema>;
+/** The answer of `POST /api/rt/login`: `{ agent_c_token, heygen_token, ui_session_id }` (docs/protocol.md §2.2). */
 export type LoginResponse = v.InferOutput<typeof loginResponseSchema>;
+/** The answer of `GET /api/rt/refresh_token`: `{ agent_c_token, heygen_token }` (docs/protocol.md §2.3). */
 export type RefreshResponse = v.InferOutput<typeof refreshResponseSchema>;
+/** The answer of `POST /api/rt/upload_file`: `{ id, filename, mime_type, size }`; use `id` in `sendText`'s `fileIds` (docs/protocol.md §2.5). */
 export type UploadResponse = v.InferOutput<typeof uploadResponseSchema>;
 export type CancelResponse = v.InferOutput<typeof cancelResponseSchema>;
+/** An HTTP error body of the API: `{ detail }` (docs/protocol.md §2.1). */
 export type HttpError = v.InferOutput<typeof httpErrorSchema>;
 export type JwtClaims = v.InferOutput<typeof jwtClaimsSchema>;

@@ -1,5 +1,5 @@
 /**
- * Chat messages in the two vendor formats the server stores and replays (PROTOCOL.md §6.1):
+ * Chat messages in the two vendor formats the server stores and replays (docs/protocol.md §6.1):
  * Anthropic `MessageParam` with content blocks, and OpenAI `ChatCompletionMessageParam`.
  *
  * Known content blocks are validated; block types we do not know (vendors add new ones) are kept
@@ -26,7 +26,7 @@ const anthropicDocument = v.looseObject({
 });
 const anthropicThinking = v.looseObject({ type: v.literal('thinking'), thinking: v.string(), signature: nullableString });
 const anthropicRedactedThinking = v.looseObject({ type: v.literal('redacted_thinking'), data: v.string() });
-/** `input` is usually the raw JSON text of the arguments, not an object (PROTOCOL.md §5.2). */
+/** `input` is usually the raw JSON text of the arguments, not an object (docs/protocol.md §5.2). */
 const anthropicToolUse = v.looseObject({
   type: v.literal('tool_use'),
   id: v.string(),
@@ -124,8 +124,13 @@ export const openAIMessageSchema = v.looseObject({
 /** A message in either vendor format (the session's `vendor` tells which one applies). */
 export const vendorMessageSchema = v.union([anthropicMessageSchema, openAIMessageSchema]);
 
+/** One content block of an Anthropic message (`text`, `thinking`, `tool_use`, `tool_result`, …; unknown block types are kept). */
 export type AnthropicContentBlock = v.InferOutput<typeof anthropicContentBlockSchema>;
+/** A chat message in the Anthropic format: a role and a string or content blocks. */
 export type AnthropicMessage = v.InferOutput<typeof anthropicMessageSchema>;
+/** A chat message in the OpenAI format. */
 export type OpenAIMessage = v.InferOutput<typeof openAIMessageSchema>;
+/** A tool call inside an OpenAI assistant message. */
 export type OpenAIToolCall = v.InferOutput<typeof openAIToolCallSchema>;
+/** A stored chat message in either vendor format (docs/protocol.md §6.1). */
 export type VendorMessage = v.InferOutput<typeof vendorMessageSchema>;

@@ -37,6 +37,7 @@ export class ProtocolError extends Error {
   /** Every problem found. */
   readonly issues: readonly ProtocolIssue[];
 
+  /** Made by `encodeClientEvent`; the message and `type` are redacted (no JWT or `token=` value). */
   constructor(message: string, options: { type?: string | undefined; issues: readonly ProtocolIssue[] }) {
     super(redactSecrets(message));
     this.type = options.type === undefined ? undefined : redactSecrets(options.type);

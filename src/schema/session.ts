@@ -1,5 +1,5 @@
 /**
- * Chat sessions as the server serialises them (PROTOCOL.md §6.1–§6.3, §6.11).
+ * Chat sessions as the server serialises them (docs/protocol.md §6.1–§6.3, §6.11).
  */
 import * as v from 'valibot';
 import { agentConfigurationSchema } from './agent.js';
@@ -63,7 +63,11 @@ export const chatSessionQueryResponseSchema = v.looseObject({
   offset: v.nullish(v.number(), 0),
 });
 
+/** An uploaded file in `metadata.uploaded_files` of a chat session (docs/protocol.md §6.11). */
 export type FileMetadata = v.InferOutput<typeof fileMetadataSchema>;
+/** A chat session with its messages, as `chat_session_changed` carries it (docs/protocol.md §6.1). */
 export type ChatSession = v.InferOutput<typeof chatSessionSchema>;
+/** One entry of the session list (`chat_session_added`, `get_user_sessions_response`; docs/protocol.md §6.2). */
 export type ChatSessionIndexEntry = v.InferOutput<typeof chatSessionIndexEntrySchema>;
+/** A page of the session list: `{ chat_sessions, total_sessions, offset }` (docs/protocol.md §6.3). */
 export type ChatSessionQueryResponse = v.InferOutput<typeof chatSessionQueryResponseSchema>;

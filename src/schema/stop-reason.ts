@@ -1,10 +1,10 @@
 /**
- * The stop reason of a `completion` (PROTOCOL.md §5.2) in one vocabulary, whichever vendor (or the
+ * The stop reason of a `completion` (docs/protocol.md §5.2) in one vocabulary, whichever vendor (or the
  * framework itself) produced it. The transcript puts it on answer messages; the conversation and
  * interaction machines read it for an interaction's outcome.
  */
 
-/** A vendor stop reason in one vocabulary (PROTOCOL.md §5.2 `completion`). */
+/** A vendor stop reason in one vocabulary (docs/protocol.md §5.2 `completion`). */
 export type NormalizedStopReason =
   | 'stop'
   | 'tool_calls'

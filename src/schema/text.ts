@@ -1,5 +1,5 @@
 /**
- * The server's rules for user text (PROTOCOL.md §4.2, §13 item 13), shared by the client (what it
+ * The server's rules for user text (docs/protocol.md §4.2, §13 item 13), shared by the client (what it
  * refuses to send, what it treats as a chat command) and the simulator (what it ignores).
  */
 

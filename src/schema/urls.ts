@@ -1,6 +1,6 @@
 /**
  * The URLs of the API: the socket endpoint and the HTTP routes, derived from the API base the app
- * gives (PROTOCOL.md §1.1, §1.2, §2). Pure: no I/O.
+ * gives (docs/protocol.md §1.1, §1.2, §2). Pure: no I/O.
  */
 import { ClientError } from '../errors.js';
 
@@ -53,7 +53,7 @@ export function isApiBase(value: string): boolean {
 }
 
 /**
- * The socket URL for an API base (PROTOCOL.md §1.1, §1.2): `ws(s)://host[:port][/prefix]/api/rt/ws`
+ * The socket URL for an API base (docs/protocol.md §1.1, §1.2): `ws(s)://host[:port][/prefix]/api/rt/ws`
  * with `token`, then `ui_session_id` when known, then **either** `chat_session_id` **or** `agent_key`.
  *
  * @remarks The chat session wins when both are given: the server ignores `chat_session_id` on a
@@ -79,7 +79,7 @@ export function socketUrl(
   return `${base.secure ? 'wss' : 'ws'}://${base.host}${base.prefix}${SOCKET_PATH}?${search}`;
 }
 
-/** The HTTP routes of the API (PROTOCOL.md §2). */
+/** The HTTP routes of the API (docs/protocol.md §2). */
 export type ApiRoute = 'login' | 'refresh_token' | 'upload_file' | 'cancel';
 
 /**

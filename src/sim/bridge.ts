@@ -1,7 +1,7 @@
 /**
  * One UI session (a browser tab) on the simulated server, the counterpart of the server's
  * RealtimeBridge: it outlives sockets, processes frames strictly in order, runs interactions in the
- * background, and applies the pre-emption rule and the routing filter (PROTOCOL.md §1.5, §1.6).
+ * background, and applies the pre-emption rule and the routing filter (docs/protocol.md §1.5, §1.6).
  */
 import { agentCatalog, agentConfig, AVATARS, findAgent, sessionTools, toolCatalog, TOOLSET_NAMES, VOICES, type AgentDefinition } from './catalog.js';
 import { pythonStrip } from '../schema/text.js';

@@ -1,6 +1,6 @@
 /**
  * What the simulated server knows: scripted agents, the fixed voice list, fake HeyGen avatars and
- * the tool catalogue, serialised exactly as the real server does (PROTOCOL.md §6).
+ * the tool catalogue, serialised exactly as the real server does (docs/protocol.md §6).
  */
 import { createRandom, slug } from './random.js';
 import { FILLER_AGENTS, persona, toolCatalogOf, TOOLSETS } from './realistic.js';

@@ -4,7 +4,7 @@
  *
  * - `POST /v1/streaming.new` (HeyGen's key as `x-api-key` or `Authorization: Bearer`: the
  *   `heygen_token` of a login or refresh) makes a session: `{code: 100, data: {session_id,
- *   access_token, url, realtime_endpoint, …}, message: 'success'}` (PROTOCOL.md §6.9). Its `url`
+ *   access_token, url, realtime_endpoint, …}, message: 'success'}` (docs/protocol.md §6.9). Its `url`
  *   is the simulator itself (`ws://host:port`).
  * - `POST /v1/streaming.start`, `.task`, `.interrupt`, `.stop` with `{session_id, …}` and the
  *   session's access token (or a key) as credential. A task makes the avatar talk: the session's

@@ -1,5 +1,5 @@
 /**
- * The HTTP routes under `/api/rt` (PROTOCOL.md §2), FastAPI-shaped: JSON bodies, `{detail}` errors,
+ * The HTTP routes under `/api/rt` (docs/protocol.md §2), FastAPI-shaped: JSON bodies, `{detail}` errors,
  * Bearer auth. With HeyGen, the fake HeyGen's routes under `/v1/` too (`heygen.ts`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';

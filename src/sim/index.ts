@@ -8,6 +8,8 @@
  * // … point a client at sim.httpUrl, log in as admin / changeme …
  * sim.control.dropSocket();   // simulate a network loss
  * await sim.close();
+ *
+ * @module
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';

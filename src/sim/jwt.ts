@@ -1,5 +1,5 @@
 /**
- * HS256 JSON Web Tokens with the server's claims: `sub`, `user`, `exp`, `iat` (PROTOCOL.md §2.4).
+ * HS256 JSON Web Tokens with the server's claims: `sub`, `user`, `exp`, `iat` (docs/protocol.md §2.4).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 

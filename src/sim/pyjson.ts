@@ -1,6 +1,6 @@
 /**
  * JSON text exactly as the server's `json.dumps(model_dump())` writes it: `", "` and `": "`
- * separators and every non-ASCII character escaped as `\uXXXX` (PROTOCOL.md §1.4).
+ * separators and every non-ASCII character escaped as `\uXXXX` (docs/protocol.md §1.4).
  */
 
 const NON_ASCII = /[\u0080-\uffff]/g;

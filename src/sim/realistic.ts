@@ -1,5 +1,5 @@
 /**
- * Frame contents at the real server's sizes (PROTOCOL.md §13 item 6), in our own generated words:
+ * Frame contents at the real server's sizes (docs/protocol.md §13 item 6), in our own generated words:
  * a tool catalogue of ~58 toolsets and ~250 functions (~185 KB on the wire), an agent list of ~42
  * agents (~24 KB), system prompts of ~24 KB and `completion_options` of ~48 KB per turn.
  *

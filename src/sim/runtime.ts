@@ -1,6 +1,6 @@
 /**
  * The agent runtime: streams a plan (scripts.ts) with the event sequences of the real Claude and
- * OpenAI runtimes (PROTOCOL.md §7.3), including where a graceful cancel is noticed (§7.4) and how a
+ * OpenAI runtimes (docs/protocol.md §7.3), including where a graceful cancel is noticed (§7.4) and how a
  * delegation nests a sub-session (§7.10). I/O goes through a {@link RuntimeHost}.
  */
 import type { AgentDefinition } from './catalog.js';

@@ -95,7 +95,7 @@ const SLOW_WORDS = ['the', 'bridge', 'keeps', 'each', 'turn', 'in', 'order,', 's
 
 /**
  * Plans the default agent picks from words in the message, like the scripted model the real
- * server was recorded with (PROTOCOL.md §13): `SLOW n` streams n deltas 150 ms apart, `TOOLS`
+ * server was recorded with (docs/protocol.md §13): `SLOW n` streams n deltas 150 ms apart, `TOOLS`
  * thinks, calls the think tool and a workspace tool, then answers, `THINK` thinks, then answers.
  */
 function keywordPlan(random: () => number, userText: string): RoundPlan[] | undefined {

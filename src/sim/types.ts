@@ -11,7 +11,7 @@ export type SimulatorProfile =
 
 /**
  * How big the frames with catalogues and prompts are: `realistic` at the real server's sizes (an
- * init burst of ~216 KB, ~75 KB of `system_prompt` and `completion` per turn, PROTOCOL.md §13
+ * init burst of ~216 KB, ~75 KB of `system_prompt` and `completion` per turn, docs/protocol.md §13
  * item 6), `compact` with only the simulator's own agents and toolsets and short prompts (quicker
  * for unit tests that connect often).
  */
@@ -21,7 +21,7 @@ export type SimulatorFrames = 'realistic' | 'compact';
 export interface SimulatorQuirks {
   /**
    * A reconnect while the UI session's previous socket is still attached closes the old socket and
-   * then silently mutes the new one: it gets the short burst, then nothing (PROTOCOL.md §1.9).
+   * then silently mutes the new one: it gets the short burst, then nothing (docs/protocol.md §1.9).
    * @default true
    */
   readonly reconnectOverLiveSocketMutes: boolean;
@@ -54,7 +54,7 @@ export interface SimulatorOptions {
   readonly frames?: SimulatorFrames;
   /**
    * The real server's handler latencies: login ~200 ms (password hashing), `get_agents` ~500 ms,
-   * `text_input` → the user message ~75 ms for the first interaction after start, ~5 ms later (PROTOCOL.md §13 item 9). Handlers run inline, so later
+   * `text_input` → the user message ~75 ms for the first interaction after start, ~5 ms later (docs/protocol.md §13 item 9). Handlers run inline, so later
    * frames of the socket wait too. @default false
    */
   readonly realisticTiming?: boolean;
@@ -167,7 +167,7 @@ export interface SimulatorControl {
   /**
    * Like a server restart: every socket is closed (1012) and every UI session forgotten; chat
    * sessions persist. With `downMs` the server is down that long after (the real one takes 7-25 s
-   * to start, PROTOCOL.md §13 item 11): every new connection, HTTP or WebSocket, is reset at once.
+   * to start, docs/protocol.md §13 item 11): every new connection, HTTP or WebSocket, is reset at once.
    */
   restart(options?: { readonly downMs?: number }): void;
   /** Undo every fault (latency, stalls, half-open, pending drops, refresh failure). */
@@ -193,5 +193,6 @@ export interface Simulator {
   readonly control: SimulatorControl;
   /** Closes every socket and the server. */
   close(): Promise<void>;
+  /** The same as `close()`, for `await using sim = await createSimulator()`. */
   [Symbol.asyncDispose](): Promise<void>;
 }

@@ -1,5 +1,5 @@
 /**
- * How the real server turns one client JSON text frame into an event (PROTOCOL.md §1.4, §1.5, §4).
+ * How the real server turns one client JSON text frame into an event (docs/protocol.md §1.4, §1.5, §4).
  *
  * The server runs `json.loads`, then `parse_event`:
  *
@@ -34,7 +34,7 @@ export type ParsedClientFrame =
 /** The `major.minor` of pydantic in the server's error links (`https://errors.pydantic.dev/<v>/v/<type>`). */
 const PYDANTIC_DOCS_VERSION = '2.13'; // the recorded server's pydantic (§13 item 15)
 
-/** Prefix of every error the server's read loop reports (PROTOCOL.md §1.5 rule 7). */
+/** Prefix of every error the server's read loop reports (docs/protocol.md §1.5 rule 7). */
 const ERROR_PREFIX = 'Error processing event: ';
 
 /** pydantic prints at most this many UTF-8 bytes of an `input_value` repr, eliding the middle. */
@@ -467,7 +467,7 @@ function formatValidationError(title: string, errors: readonly LineError[]): str
 }
 
 // ---------------------------------------------------------------------------------------------
-// The server's models (PROTOCOL.md §4; agent_c_api …/rt/models/control_events.py)
+// The server's models (docs/protocol.md §4; agent_c_api …/rt/models/control_events.py)
 // ---------------------------------------------------------------------------------------------
 
 /** `WorkspaceDataEntry` (agent_c_tools workspace/base.py), the type of `add_workspace.entry`. */
@@ -563,7 +563,7 @@ function modelFor(type: string): ModelSpec | undefined {
 const error = (message: string): ParsedClientFrame => ({ kind: 'error', message: ERROR_PREFIX + message });
 
 /**
- * Parses one client frame the way the server does after `json.loads` succeeded (PROTOCOL.md §1.5).
+ * Parses one client frame the way the server does after `json.loads` succeeded (docs/protocol.md §1.5).
  *
  * - not an object → `'<pytype>' object has no attribute 'get'`;
  * - a falsy `type` (absent, `null`, `""`, `0`, `false`, `[]`, `{}`) → `Event must have a 'type' field`;

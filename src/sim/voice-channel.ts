@@ -1,7 +1,7 @@
 /**
  * The `full` profile's voice: microphone PCM in (voice-activity detection or push-to-talk), and
  * synthesized speech out as binary PCM16 frames paced in real time (what the seeds describe and the
- * real server lacks, PROTOCOL.md §7.5, §8).
+ * real server lacks, docs/protocol.md §7.5, §8).
  */
 import { chunkPcm, synthesizeSpeech, UtteranceDetector, VOICE_SAMPLE_RATE } from './voice.js';
 

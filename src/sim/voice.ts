@@ -3,13 +3,13 @@
  * for the client's binary PCM16 input and a deterministic fake text-to-speech for the binary output.
  *
  * No I/O and no timers: everything here is a function of its input. Audio is PCM 16-bit signed
- * mono at {@link VOICE_SAMPLE_RATE} in both directions (PROTOCOL.md §8); samples are handled as
+ * mono at {@link VOICE_SAMPLE_RATE} in both directions (docs/protocol.md §8); samples are handled as
  * `Int16Array` values, so byte order is the concern of whoever converts socket frames.
  *
  * @module
  */
 
-/** Sample rate of voice audio in both directions, in Hz (PCM16 LE mono, PROTOCOL.md §8). */
+/** Sample rate of voice audio in both directions, in Hz (PCM16 LE mono, docs/protocol.md §8). */
 export const VOICE_SAMPLE_RATE = 24_000;
 
 /** Full scale of a signed 16-bit sample; RMS levels are fractions of it. */

@@ -1,7 +1,7 @@
 /**
  * Helpers for chat messages and sessions: which vendor a model belongs to, type guards for the two
  * vendor message formats (Anthropic `MessageParam`, OpenAI `ChatCompletionMessageParam`), conversion
- * between them, and the runtime {@link Message} shape a UI renders (PROTOCOL.md §5.2, §6.1).
+ * between them, and the runtime {@link Message} shape a UI renders (docs/protocol.md §5.2, §6.1).
  *
  * Every function is pure and total: odd server input (unknown block types, `null` content, tool
  * inputs sent as JSON text, missing ids) makes a smaller result, never an exception. What each

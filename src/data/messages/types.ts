@@ -1,6 +1,6 @@
 /**
  * The types of the message helpers: the Anthropic block shapes the guards narrow to, and the runtime
- * {@link Message} a UI renders (PROTOCOL.md §5.2, §6.1).
+ * {@link Message} a UI renders (docs/protocol.md §5.2, §6.1).
  */
 import type { AnthropicContentBlock, OpenAIMessage } from '../../schema/messages.js';
 import type { ChatSession } from '../../schema/session.js';

@@ -30,7 +30,7 @@ import { completeThought, completionEnded, startRound, textDelta, thoughtDelta }
 import { endOpenSubSessions, subsessionEnded, subsessionStarted } from './subsessions.js';
 import type { StreamMessage, Transcript, TranscriptChange, UserMessage } from './types.js';
 
-/** The spurious error `set_agent_voice` sends before `agent_voice_changed` (PROTOCOL.md §4.9). */
+/** The spurious error `set_agent_voice` sends before `agent_voice_changed` (docs/protocol.md §4.9). */
 const SPURIOUS_VOICE_ERROR = "Voice 'voice_id=";
 
 /** The four possible results of `apply`, shared: it runs for every delta and allocates nothing for this. */

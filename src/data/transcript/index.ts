@@ -1,6 +1,6 @@
 /**
  * The transcript: a pure fold of server events into the ordered messages of the current chat
- * session (PROTOCOL.md §5.2, §7.3, §7.4, §7.10). This is the data plane: no xstate, no RxJS, cheap
+ * session (docs/protocol.md §5.2, §7.3, §7.4, §7.10). This is the data plane: no xstate, no RxJS, cheap
  * per-delta work. Internally mutable; what it hands out is immutable (new arrays and objects when
  * something changed, the same ones otherwise), so a caller can compare by reference.
  *

@@ -1,5 +1,5 @@
 /**
- * Server → client control events (PROTOCOL.md §5.1): initialization, catalogues, chat-session
+ * Server → client control events (docs/protocol.md §5.1): initialization, catalogues, chat-session
  * management, turn signals, errors. None of these carry the session envelope, except the two whose
  * own fields include `session_id`.
  */

@@ -25,7 +25,7 @@ export const serverEventSchemaByType: ReadonlyMap<string, ServerEventSchema> = n
   allServerEventSchemas.map((schema) => [schema.entries.type.literal, schema]),
 );
 
-/** Every server event type this server really sends (PROTOCOL.md §3.2), in catalogue order. */
+/** Every server event type this server really sends (docs/protocol.md §3.2), in catalogue order. */
 export const sentServerEventTypes = [...controlEventSchemas, ...runtimeEventSchemas].map(
   (schema) => schema.entries.type.literal,
 );

@@ -1,5 +1,5 @@
 /**
- * Names the docs or the old SDK use that this server never sends (PROTOCOL.md §3.2, §10). They are
+ * Names the docs or the old SDK use that this server never sends (docs/protocol.md §3.2, §10). They are
  * understood so that a client works against servers or recordings that do use them; their shapes
  * are the documented ones, validated loosely (the envelope is optional).
  */

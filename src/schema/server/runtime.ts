@@ -1,5 +1,5 @@
 /**
- * Server → client session events (PROTOCOL.md §5.2): everything the agent runtime, tools and the
+ * Server → client session events (docs/protocol.md §5.2): everything the agent runtime, tools and the
  * bridge emit about an interaction. Each carries the §1.6 envelope.
  */
 import * as v from 'valibot';
