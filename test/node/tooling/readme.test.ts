@@ -65,7 +65,7 @@ function readBlocks(text: string): Block[] {
     let kind: Block['kind'] = 'unchecked';
     if (marker === 'fragment') kind = 'fragment';
     else if (lang === 'js' && name !== undefined && marker === undefined) kind = 'run';
-    else if (lang === 'ts' && marker === 'browser') kind = 'browser';
+    else if ((lang === 'ts' || lang === 'tsx') && marker === 'browser') kind = 'browser';
     else if (lang === 'ts' && marker === undefined) kind = 'node';
     blocks.push({ lang, code, line, kind, ...(name === undefined ? {} : { name }) });
   }
@@ -130,7 +130,7 @@ describe('README code blocks', () => {
   it('every ts/js block is run, type-checked, or a marked fragment (so none slips in unchecked)', () => {
     expect(blocks.length).toBeGreaterThan(10);
     const unchecked = blocks.filter((block) => block.kind === 'unchecked').map((block) => `line ${block.line} (${block.lang})`);
-    expect(unchecked, 'a js block must start with `// name.mjs`; a ts block may follow <!-- readme: browser --> or <!-- readme: fragment -->').toEqual([]);
+    expect(unchecked, 'a js block must start with `// name.mjs`; a ts or tsx block may follow <!-- readme: browser --> or <!-- readme: fragment -->').toEqual([]);
     const runs = blocks.filter((block) => block.kind === 'run').map((block) => block.name);
     expect(new Set(runs).size).toBe(runs.length); // names are unique
     expect([...runs].sort(), 'each Node example needs a check of what it prints').toEqual(Object.keys(CHECKS).sort());
@@ -186,7 +186,7 @@ export {};
     mkdirSync(dir, { recursive: true });
     // the Node examples too: the README says they compile unchanged as TypeScript
     const chosen = blocks.filter((block) => block.kind === kind || (kind === 'node' && block.kind === 'run' && !NOT_TYPESCRIPT.has(block.name!)));
-    for (const block of chosen) writeFileSync(`${dir}line-${block.line}.ts`, `${block.code}\nexport {};\n`);
+    for (const block of chosen) writeFileSync(`${dir}line-${block.line}.${block.lang === 'tsx' ? 'tsx' : 'ts'}`, `${block.code}\nexport {};\n`);
     writeFileSync(`${dir}probe.ts`, PROBE);
     writeFileSync(`${dir}ambient.d.ts`, kind === 'browser' ? AMBIENT + AMBIENT_DOM : AMBIENT);
     writeFileSync(
@@ -202,8 +202,9 @@ export {};
           noEmit: true,
           skipLibCheck: true,
           isolatedModules: true,
+          jsx: 'react-jsx',
         },
-        include: ['*.ts'],
+        include: ['*.ts', '*.tsx'],
       }),
     );
     const tsc = `${root}node_modules/typescript/bin/tsc`;
