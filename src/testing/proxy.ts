@@ -69,13 +69,23 @@ export async function createFaultProxy(target: string): Promise<FaultProxy> {
     response.writeHead(404).end('The fault proxy carries WebSocket connections only.');
   });
 
+  /** Client sockets whose upgrade waits for the server's handshake. */
+  const waiting = new Set<Duplex>();
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    waiting.add(socket);
+    let answered = false;
     const early: { data: RawData; binary: boolean }[] = [];
     const server = new WebSocket(`${upstreamOrigin}${request.url ?? '/'}`, { perMessageDeflate: false });
+    // the client gave up before the server answered: so does the proxy
+    socket.once('close', () => {
+      waiting.delete(socket);
+      if (!answered) server.terminate();
+    });
     const onEarly = (data: RawData, binary: boolean) => early.push({ data, binary });
     server.on('message', onEarly);
     socket.on('error', () => server.terminate());
     server.once('unexpected-response', (_req, response) => {
+      answered = true;
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));
@@ -83,11 +93,16 @@ export async function createFaultProxy(target: string): Promise<FaultProxy> {
       response.on('error', () => socket.destroy());
     });
     server.once('error', (error) => {
-      if (server.readyState === WebSocket.CONNECTING || server.readyState === WebSocket.CLOSED) {
+      // the server could not be reached (an error after the handshake is handled with the pair)
+      if (!answered) {
+        answered = true;
         if (!socket.destroyed && socket.writable) refuse(socket, 502, 'Bad Gateway', error.message);
+        else socket.destroy();
       }
     });
     server.once('open', () => {
+      answered = true;
+      waiting.delete(socket);
       accepting.handleUpgrade(request, socket, head, (client) => {
         const pair: Pair = { client, server };
         pairs.add(pair);
@@ -143,6 +158,7 @@ export async function createFaultProxy(target: string): Promise<FaultProxy> {
     dropSockets,
     close: async () => {
       dropSockets();
+      for (const socket of waiting) socket.destroy();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
