@@ -328,12 +328,13 @@ async function chat(options: ChatCliOptions): Promise<number> {
 
   let answer: Promise<void> | null = null;
   let interrupts = 0;
+  let quitting = false;
   let finished!: (code: number) => void;
   const done = new Promise<number>((resolve) => (finished = resolve));
   const input: Interface = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true && color, prompt: '> ' });
   const prompt = () => {
     screen.flush();
-    if (input.terminal) input.prompt();
+    if (input.terminal && !quitting) input.prompt();
   };
 
   const send = (text: string) => {
@@ -391,7 +392,6 @@ async function chat(options: ChatCliOptions): Promise<number> {
     quit: () => finish(0),
   };
 
-  let quitting = false;
   const finish = (code: number) => {
     if (quitting) return;
     quitting = true;
