@@ -41,7 +41,7 @@ Options:
   --help                show this help
 
 In the chat, type a message and Enter. Commands:
-${'  '}/cancel              stop the answer in flight (or press Ctrl-C; twice to quit)
+  /cancel              stop the answer in flight (or press Ctrl-C; twice to quit)
   /agent [key]         list the agents, or switch to one
   /sessions            list your saved chat sessions
   /new                 start a new chat session
