@@ -322,7 +322,8 @@ async function chat(options: ChatCliOptions): Promise<number> {
   client.connection$.subscribe((status) => {
     if (status.state === connection) return;
     connection = status.state;
-    screen.notice(`connection ${status.state}${status.lastError && status.state !== 'ready' ? ` (${status.lastError.reason})` : ''}`);
+    const why = status.lastError && (status.state === 'reconnecting' || status.state === 'failed') ? ` (${status.lastError.reason})` : '';
+    screen.notice(`connection ${status.state}${why}`);
   });
   screen.notice(`connected to ${options.url ?? `an embedded simulator (${session.url})`}; /help lists the commands`);
 

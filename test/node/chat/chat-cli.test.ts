@@ -188,6 +188,21 @@ describe('agentc-chat', () => {
     expect(await chat.exited).toBe(130);
   }, 60_000);
 
+  it('shows the changes of the connection as notices: a lost socket, then ready again', async () => {
+    const sim = await startSim({ frames: 'compact' });
+    const chat = interactive(['--url', sim.httpUrl]);
+    await chat.waitFor(/· connected to /, 0);
+    const from = chat.stdout.length;
+    expect(sim.control.dropSocket()).toBe(1);
+    const seen = await chat.waitFor(/· connection reconnecting \(network\)\n[\s\S]*· connection ready\n/, from, 15_000);
+    expect(seen).toMatch(/· connection initializing\n/);
+    expect(seen).not.toMatch(/\n\s+at /);
+    // and it still chats
+    await chat.say('hello', /· done \(stop, \d+ tokens\)\n/);
+    chat.child.stdin.end('/quit\n');
+    expect(await chat.exited).toBe(0);
+  }, 40_000);
+
   it('the end of input lets the answer finish, then exits 0', async () => {
     const sim = await startSim({ deltaMs: 1, frames: 'compact' });
     const chat = interactive(['--url', sim.httpUrl]);
