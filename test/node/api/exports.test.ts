@@ -6,6 +6,7 @@ import * as protocol from '../../../src/protocol.js';
 import * as sim from '../../../src/sim/index.js';
 import * as audio from '../../../src/audio/index.js';
 import * as inspect from '../../../src/inspect/index.js';
+import * as testing from '../../../src/testing/index.js';
 
 const root = new URL('../../../', import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
@@ -94,6 +95,10 @@ describe('public API', () => {
     expect(Object.keys(sim).sort()).toEqual(['createSimulator']);
   });
 
+  it('agentc-realtime/testing exports exactly these names', () => {
+    expect(Object.keys(testing).sort()).toEqual(['conversationModel', 'createFaultProxy', 'createModelPaths']);
+  });
+
   it('agentc-realtime/inspect exports exactly these names', () => {
     expect(Object.keys(inspect).sort()).toEqual(['connectInspector', 'startViewer', 'stateTreeOf']);
   });
@@ -143,6 +148,8 @@ describe('public API', () => {
       const main = await import('agentc-realtime');
       const sim = await import('agentc-realtime/sim');
       if (typeof sim.createSimulator !== 'function') throw new Error('no createSimulator');
+      const testing = await import('agentc-realtime/testing');
+      if (typeof testing.createModelPaths !== 'function') throw new Error('no createModelPaths');
       const frame = protocol.decodeServerFrame('{"type":"pong"}');
       console.log(JSON.stringify({ names: Object.keys(protocol).sort(), version: main.VERSION, frame }));
     `;

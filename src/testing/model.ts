@@ -8,17 +8,22 @@
  * It has no `invoke` and no `after` (model-based testing needs pure transitions), and its context
  * is one boolean, so the graph is finite and tiny: `getShortestPaths` visits 13 states.
  *
- * Events are what the test can do: send text (optionally interrupting), cancel, let the answer run
- * to its end, send to an agent that fails, drop the socket on the simulator (also after the server
- * revoked every token, so that the reconnect's handshake is refused), restart the simulator, and
- * let the client reconnect. A socket dropped mid-answer suspends the answer: the server runs it on,
+ * Events are what a test can do: send text (optionally interrupting), cancel, let the answer run
+ * to its end, send to an agent that fails, drop the socket (also after the server revoked every
+ * token, so that the reconnect's handshake is refused), restart the server, and let the client
+ * reconnect. A socket dropped mid-answer suspends the answer: the server runs it on,
  * and after the reconnect (the short form) it streams on to its real end (§1.9, §7.2, §13 item 1);
  * a restart forgets it, so its `sendText` resolves `interrupted`.
+ *
+ * `createModelPaths()` (paths.ts) turns it into runnable paths.
+ *
+ * @module
  */
 import { assign, setup, type SnapshotFrom } from 'xstate';
 
+/** What a model path does, one step at a time. */
 export type ModelEvent =
-  /** `sendText(long text)` to the firehose agent: an answer streams. */
+  /** `sendText(long text)` to the answering agent (`firehose` on the simulator): an answer streams. */
   | { type: 'SEND_TEXT' }
   /** `sendText(long text, { interrupt: true })` while an answer streams: it ends cancelled, then the new text goes out. */
   | { type: 'SEND_TEXT_INTERRUPT' }
@@ -26,17 +31,18 @@ export type ModelEvent =
   | { type: 'CANCEL' }
   /** Wait until the answer in flight (or the one being cancelled) has ended and the turn came back. */
   | { type: 'ANSWER_FINISHES' }
-  /** `sendText` to the `failing` agent (a vendor stream error mid-answer). */
+  /** `sendText` to the failing agent (`failing` on the simulator: a vendor stream error mid-answer). */
   | { type: 'ANSWER_FAILS' }
-  /** The simulator kills the socket (no close frame), as a network loss would. */
+  /** The socket dies (no close frame), as a network loss would. */
   | { type: 'DROP_CONNECTION' }
-  /** The simulator restarts (every UI session forgotten); the client reconnects to the full burst. */
+  /** The server restarts (every UI session forgotten); the client reconnects to the full burst. */
   | { type: 'SERVER_RESTARTS' }
-  /** The simulator revokes every token (a rotated secret), then kills the socket: the reconnect is refused (HTTP 500). */
+  /** The server revokes every token (a rotated secret), then the socket dies: the reconnect is refused (HTTP 500). */
   | { type: 'REVOKE_AND_DROP' }
   /** Wait until the client has reconnected on its own. */
   | { type: 'RECONNECTED' };
 
+/** Every event of the model, in the order the traversal tries them. */
 export const MODEL_EVENTS: readonly ModelEvent[] = [
   { type: 'SEND_TEXT' },
   { type: 'SEND_TEXT_INTERRUPT' },
@@ -49,6 +55,7 @@ export const MODEL_EVENTS: readonly ModelEvent[] = [
   { type: 'RECONNECTED' },
 ];
 
+/** The model's context: one flag, so that the graph stays finite. */
 export interface ModelContext {
   /** The answer in flight replaced an interrupted one (whose `sendText` must have resolved `cancelled`). */
   readonly replaced: boolean;
@@ -61,6 +68,10 @@ const userTurn = {
   DROP_CONNECTION: { target: '#conversation.reconnecting.idle' },
 } as const;
 
+/**
+ * The conversation model (XState v5, no `invoke`, no `after`): feed it to `xstate/graph`, or use
+ * `createModelPaths()` for its paths ready to run.
+ */
 export const conversationModel = setup({
   types: { context: {} as ModelContext, events: {} as ModelEvent },
   actions: {
@@ -117,6 +128,7 @@ export const conversationModel = setup({
   },
 });
 
+/** A state of the model. */
 export type ModelSnapshot = SnapshotFrom<typeof conversationModel>;
 
 /** A state's name as a dotted path (`ended.done`, `reconnecting.idle`). */
