@@ -128,6 +128,8 @@ export async function replay(input: Recording | string, options: ReplayOptions =
   };
   /** Bumped by everything the client does: a step has settled when it stops moving. */
   let progress = 0;
+  /** A socket actor started since the last real turn: its partysocket is waiting on a real timer. */
+  let expectingSocket = false;
 
   // ---------------------------------------------------------------- the recording, indexed
   const keyOf = (event: Produced, outIndex: number): string =>
@@ -289,8 +291,11 @@ export async function replay(input: Recording | string, options: ReplayOptions =
       auth,
       WebSocket: ReplaySocket as unknown as WebSocketConstructor,
       fetch: replayFetch,
-      inspect: () => {
+      inspect: (event) => {
         progress++;
+        // a socket actor starts: partysocket waits a real 0 ms timer before it makes the socket
+        const actor = event.actorRef as { id?: unknown; src?: unknown };
+        if (event.type === '@xstate.actor' && (actor.id === 'socket' || actor.src === 'socket')) expectingSocket = true;
       },
     },
     { clock, now: () => recording.startedAt + clock.now(), seed: recording.seed },
@@ -368,14 +373,20 @@ export async function replay(input: Recording | string, options: ReplayOptions =
 
   // ---------------------------------------------------------------- the steps
   let steps = 0;
-  /** Lets everything the last step set going finish: promise jobs, then real turns until nothing moves (partysocket waits a real 0 ms before each socket). */
+  /**
+   * Lets everything the last step set going finish: promise jobs and turns of the event loop until
+   * nothing moves — and, when a socket actor started, one real timer turn, for partysocket's own
+   * zero-delay wait before each socket (the only real timer on the client's path).
+   */
   const settle = async () => {
     for (;;) {
       const before = progress;
       await immediate();
       await immediate();
       if (progress !== before) continue;
-      await realTimeout();
+      if (!expectingSocket) return;
+      expectingSocket = false;
+      await realTimeout(); // set after partysocket's (which is as long): it fires first
       await immediate();
       if (progress === before) return;
     }
