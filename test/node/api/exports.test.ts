@@ -6,6 +6,7 @@ import * as protocol from '../../../src/protocol.js';
 import * as sim from '../../../src/sim/index.js';
 import * as audio from '../../../src/audio/index.js';
 import * as inspect from '../../../src/inspect/index.js';
+import * as testing from '../../../src/testing/index.js';
 
 const root = new URL('../../../', import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
@@ -46,6 +47,8 @@ describe('public API', () => {
     expect(files.length).toBeGreaterThan(20); // the walk follows the graph
     expect(files).toContain('data/voice-port.js'); // the port is core; what fills it is not
     expect(files.filter((file) => file.startsWith('audio/'))).toEqual([]);
+    expect(files).toContain('data/tap-port.js'); // the recorder's port is core; the recorder is not
+    expect(files.filter((file) => file.startsWith('testing/') || file.startsWith('sim/'))).toEqual([]);
     expect([...bare].sort()).toEqual(['partysocket', 'rxjs', 'valibot', 'xstate']);
   });
 
@@ -92,6 +95,10 @@ describe('public API', () => {
 
   it('agentc-realtime/sim exports exactly these names', () => {
     expect(Object.keys(sim).sort()).toEqual(['createSimulator']);
+  });
+
+  it('agentc-realtime/testing exports exactly these names', () => {
+    expect(Object.keys(testing).sort()).toEqual(['RECORDING_FORMAT', 'RecordingError', 'parseRecording', 'record', 'replay', 'startSimulator']);
   });
 
   it('agentc-realtime/inspect exports exactly these names', () => {
@@ -143,6 +150,8 @@ describe('public API', () => {
       const main = await import('agentc-realtime');
       const sim = await import('agentc-realtime/sim');
       if (typeof sim.createSimulator !== 'function') throw new Error('no createSimulator');
+      const testing = await import('agentc-realtime/testing');
+      for (const name of ['startSimulator', 'record', 'replay']) if (typeof testing[name] !== 'function') throw new Error('no ' + name);
       const frame = protocol.decodeServerFrame('{"type":"pong"}');
       console.log(JSON.stringify({ names: Object.keys(protocol).sort(), version: main.VERSION, frame }));
     `;
