@@ -140,6 +140,15 @@ export async function replay(input: Recording | string, options: ReplayOptions =
   const recordedResults = new Map<number, Extract<Ev, { type: 'result' }>>();
   /** The causal chain: every event but the observations (results, fault labels), with its key if the client produces it. */
   const chain: { event: Ev; key?: string }[] = [];
+  /** Commands issued in the same job as another command's settlement (`await client.connect(); client.sendText(…)`), by that command's id. */
+  const followers = new Map<number, Extract<Ev, { type: 'command' }>>();
+  const followerIds = new Set<number>();
+  recording.events.forEach((event, i) => {
+    const before = recording.events[i - 1];
+    if (event.type !== 'command' || !event.sync || before?.type !== 'result') return;
+    followers.set(before.id, event);
+    followerIds.add(event.id);
+  });
   for (const event of recording.events) {
     if (event.type === 'result') recordedResults.set(event.id, event);
     else if (event.type === 'fault') continue;
@@ -323,13 +332,20 @@ export async function replay(input: Recording | string, options: ReplayOptions =
       ? { id, name, ok: true, ...(outcome.value === undefined ? {} : { value: JSON.parse(JSON.stringify(outcome.value)) as unknown }) }
       : { id, name, ok: false, error: errorOf(outcome.error) };
     results.set(id, result);
+    // the command that went out in the same job as this settlement goes out in it again
+    const follower = followers.get(id);
+    if (follower && !issued.has(follower.id)) issue(follower);
     const recorded = recordedResults.get(id);
     if (!recorded || finished) return;
     const expected = recorded.ok ? { ok: true, value: recorded.value } : { ok: false, error: recorded.error };
     const actual = result.ok ? { ok: true, value: result.value } : { ok: false, error: result.error };
     if (JSON.stringify(expected) !== JSON.stringify(actual)) diverge({ kind: 'result', problem: 'different', index: id, expected, actual, message: `Command ${id} (${name}) settled otherwise than recorded` });
   };
+  /** When each command was issued (simulated ms). */
+  const issued = new Map<number, number>();
   const issue = (event: Extract<Ev, { type: 'command' }>) => {
+    if (issued.has(event.id)) return;
+    issued.set(event.id, clock.now());
     progress++;
     const method = (client as unknown as Record<string, (...args: unknown[]) => unknown>)[event.name];
     try {
@@ -411,13 +427,18 @@ export async function replay(input: Recording | string, options: ReplayOptions =
     let previousReplay = 0;
     let previousAt = 0;
     for (const { event, key } of chain) {
-      if (event.type === 'command' && event.sync) {
+      if (event.type === 'command' && event.sync && !followerIds.has(event.id)) {
         deliver(event); // in the same job as the event before it, as it was
         continue;
       }
       await settle();
       const expected = previousReplay + (event.at - previousAt);
-      if (key !== undefined) {
+      if (event.type === 'command' && followerIds.has(event.id)) {
+        // issued by the settlement it followed; if that never came, now
+        await runUntil(() => issued.has(event.id), expected + tolerance);
+        deliver(event);
+        previousReplay = issued.get(event.id)!;
+      } else if (key !== undefined) {
         await runUntil(() => happened.has(key), expected + tolerance);
         const when = happened.get(key);
         if (when === undefined) {

@@ -96,7 +96,8 @@ describe('record and replay', () => {
     const { live, recording } = await faultySession();
 
     // the faults are in the recording as the client saw them
-    const deltasBeforeDrop = framesOf(recording, 0, 'in').slice(framesOf(recording, 0, 'in').findLastIndex((f) => f.includes('"user_turn_end"')));
+    const inbound = framesOf(recording, 0, 'in');
+    const deltasBeforeDrop = inbound.slice(inbound.map((frame) => frame.includes('"user_turn_end"')).lastIndexOf(true));
     expect(deltasBeforeDrop.some((f) => f.includes('"text_delta"'))).toBe(true); // the drop came mid-answer
     expect(recording.events.find((e) => e.type === 'close' && e.attempt === 0)).toMatchObject({ code: 1006 });
     const refused = recording.events.find((e): e is Extract<RecordingEvent, { type: 'error' }> => e.type === 'error');
