@@ -54,8 +54,11 @@ export function record(client: RealtimeClient, options: RecordOptions = {}): Rec
   if (!port) throw new ClientError('invalid_options', 'record(client): not a client made by createClient');
   const { slot } = port;
   if (slot.current) throw new ClientError('invalid_options', 'record(client): this client is already being recorded');
-  if (slot.sockets > 0 || slot.requests > 0) {
-    throw new ClientError('invalid_options', 'record(client): the client already made a request or opened a socket; call record right after createClient');
+  let view: { connection: string; auth: string } | undefined;
+  client.state$.subscribe((current) => (view = current)).unsubscribe();
+  // a static token or a provider makes the auth valid without any request: the state says it
+  if (slot.sockets > 0 || slot.requests > 0 || (view && (view.connection !== 'idle' || view.auth !== 'loading'))) {
+    throw new ClientError('invalid_options', 'record(client): the client already made a request, opened a socket or loaded its token; call record right after createClient');
   }
   const startedAt = port.now();
   const t0 = performance.now();

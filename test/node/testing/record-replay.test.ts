@@ -59,6 +59,7 @@ async function until(predicate: () => boolean, ms: number, what: string): Promis
   }
 }
 
+const firstStatus = (client: RealtimeClient) => new Promise<{ uiSessionId: string | null }>((resolve) => client.connection$.subscribe((status) => resolve(status)).unsubscribe());
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const reconnects = (connection: readonly ConnectionState[]) => connection.filter((state) => state === 'reconnecting').length;
 const framesOf = (recording: Recording, attempt: number, type: 'in' | 'out') =>
@@ -205,12 +206,32 @@ describe('record and replay', () => {
     expect(parseRecording(JSON.stringify(recording))).toEqual(recording);
   });
 
+  it('a token provider and a static token replay too (with their stand-ins), and a binary frame round-trips as base64', async () => {
+    const sim = await simulator();
+    for (const auth of [{ getToken: () => sim.control.issueToken() }, { token: sim.control.issueToken() }]) {
+      const live = liveClient(sim, { auth });
+      const recorder = record(live.client);
+      await live.client.connect();
+      sim.control.sendMalformed(Uint8Array.of(1, 2, 3), { uiSessionId: (await firstStatus(live.client)).uiSessionId! });
+      expect((await live.client.sendText('hello')).outcome).toBe('done');
+      const recording = await recorder.stop();
+      expect(recording.events).toContainEqual(expect.objectContaining({ type: 'in', base64: 'AQID' }));
+      const result = await replay(JSON.parse(JSON.stringify(recording)) as Recording);
+      expect(result.divergences).toEqual([]);
+      expect(result.transcript).toEqual(live.transcript());
+      expect(result.states).toEqual(live.states);
+    }
+  });
+
   it('record(client) must come before the client talks to the server', async () => {
     const sim = await simulator();
     const live = liveClient(sim);
     await live.client.connect();
     expect(() => record(live.client)).toThrow(ClientError);
     expect(() => record(live.client)).toThrow(/right after createClient/);
+    const late = liveClient(sim, { auth: { token: sim.control.issueToken() } });
+    await sleep(20); // no request: the static token was loaded
+    expect(() => record(late.client)).toThrow(/right after createClient/);
     const fresh = liveClient(sim);
     const recorder = record(fresh.client);
     expect(() => record(fresh.client)).toThrow(/already being recorded/);
