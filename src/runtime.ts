@@ -188,7 +188,7 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
     getToken,
     fetch: fetchImpl,
     allClosed: () => sockets.allClosed(),
-    tap: { slot, seed, options: resolved, now },
+    tap: { slot, seed, options: () => resolved, now },
     isDisposed: () => root.getSnapshot().status !== 'active',
   };
 }

@@ -42,8 +42,8 @@ export interface TapPort {
   readonly slot: TapSlot;
   /** The reconnect jitter's seed (a replay uses the same). */
   readonly seed: number;
-  /** The client's resolved options (a replay builds its client from their plain fields). */
-  readonly options: ResolvedClientOptions;
+  /** The client's resolved options (a replay builds its client from their plain fields); a function, so that logging the client never shows the password. */
+  options(): ResolvedClientOptions;
   /** The client's wall clock. */
   readonly now: () => number;
 }

@@ -212,7 +212,7 @@ export function record(client: RealtimeClient, options: RecordOptions = {}): Rec
 
 /** The plain fields of the client's options; secrets are replaced later, with the rest. */
 function optionsOf(port: TapPort): RecordedOptions & { password?: string } {
-  const o = port.options;
+  const o = port.options();
   const auth = o.auth;
   return {
     url: o.url,

@@ -5,6 +5,7 @@
  * tampered recording is reported, a malformed one refused with a typed error, and no secret the
  * simulator issued lands in a recording.
  */
+import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { ClientError, createClient, type ClientOptions, type ClientStateView, type ConnectionState, type RealtimeClient, type TranscriptMessage } from '../../../src/index.js';
@@ -129,6 +130,7 @@ describe('record and replay', () => {
     expect(live.issued.size).toBeGreaterThanOrEqual(3); // two logins' tokens and the HeyGen token
     for (const secret of live.issued) expect(file).not.toContain(secret);
     expect(file).not.toContain(PASSWORD);
+    expect(inspect(live.client, { depth: 4 })).not.toContain(PASSWORD); // the recorder's port on the client does not show it either
     // each real JWT has an unsigned stand-in with the same `exp`, distinct from the other stand-ins
     const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as { exp: number };
     const expiries = [...live.issued].filter((s) => s.startsWith('ey')).map((jwt) => claims(jwt).exp); // the two logins' tokens
