@@ -140,6 +140,23 @@ describe('record and replay', () => {
     expect(standIns.every((jwt) => jwt.endsWith('.'))).toBe(true); // unsigned
   });
 
+  it("an avatar session's access token is replaced too, and the replay sends the stand-in as recorded", async () => {
+    const sim = await simulator();
+    const live = liveClient(sim);
+    const recorder = record(live.client);
+    await live.client.connect();
+    const secret = 'app-avatar-access-token-4711';
+    await live.client.setAvatarSession(secret, 'app-avatar-session-1').catch(() => undefined);
+    const recording = await recorder.stop();
+    const file = JSON.stringify(recording);
+    expect(file).not.toContain(secret);
+    expect(recording.events).toContainEqual(expect.objectContaining({ type: 'command', name: 'setAvatarSession', args: [expect.stringMatching(/^stand-in-secret-\d+$/), 'app-avatar-session-1'] }));
+    expect(recording.events.some((e) => e.type === 'out' && e.text?.includes('set_avatar_session'))).toBe(true);
+    const result = await replay(JSON.parse(file) as Recording);
+    expect(result.divergences).toEqual([]);
+    expect(result.results.map((r) => r.name)).toEqual(['connect', 'setAvatarSession']);
+  });
+
   it('replays a session with multi-second waits in a fraction of its recorded time', async () => {
     const sim = await simulator();
     const live = liveClient(sim, { reconnection: { initialDelay: 1000, maxDelay: 1500, jitterFactor: 0.2 } });
