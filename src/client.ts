@@ -29,6 +29,7 @@ import { createAvatarCommands, type AvatarSessionOptions, type SetAvatarOptions 
 import type { avatarMachine, AvatarSessionView } from './machines/avatar.machine.js';
 import type { HeygenSession, Voice } from './schema/catalog.js';
 import { createVoicePort, VOICE_PORT, type WithVoicePort } from './data/voice-port.js';
+import { TAP_PORT, type WithTapPort } from './data/tap-port.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import type { ChatUser } from './schema/catalog.js';
 import type { ClientEvent } from './schema/client.js';
@@ -501,8 +502,9 @@ export function connectClient(runtime: Runtime): RealtimeClient {
     maxFilesPerMessage: resolved.maxFilesPerMessage,
   };
 
-  const client: RealtimeClient & WithVoicePort = {
+  const client: RealtimeClient & WithVoicePort & WithTapPort = {
     [VOICE_PORT]: voice.port,
+    [TAP_PORT]: runtime.tap,
     uploadFile: (file, options) => (isDisposed() ? Promise.reject(closedError()) : uploadFile(uploads, file, options)),
     uploadFiles: (files, options) => (isDisposed() ? Promise.reject(closedError()) : uploadFiles(uploads, files, options)),
     ...createCommands({

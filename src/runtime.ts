@@ -16,6 +16,7 @@ import { clientMachine } from './machines/client.machine.js';
 import { avatarMachine } from './machines/avatar.machine.js';
 import { createAvatarActor } from './actors/avatar.actor.js';
 import { createInspection, type Inspection } from './actors/inspection.js';
+import { tappedFetch, type TapPort, type TapSlot } from './data/tap-port.js';
 import { connectionMachine } from './machines/connection.machine.js';
 import type { conversationMachine } from './machines/conversation.machine.js';
 import { replyTimeoutFor } from './machines/outbox.logic.js';
@@ -62,6 +63,8 @@ export interface Runtime {
   readonly fetch: typeof globalThis.fetch | undefined;
   /** Resolves once every socket the client opened is fully closed. */
   readonly allClosed: () => Promise<void>;
+  /** Where a recorder (`agentc-realtime/testing`) listens to the sockets and requests. */
+  readonly tap: TapPort;
   /** Disposed: the root reached its final state (or was stopped). */
   isDisposed(): boolean;
 }
@@ -70,11 +73,14 @@ export interface Runtime {
 export function createRuntime(options: ClientOptions, deps: RuntimeDependencies = {}): Runtime {
   const resolved = resolveOptions(options);
   const now = deps.now ?? (() => Date.now());
-  const fetchImpl = resolved.fetch ?? globalThis.fetch?.bind(globalThis);
-  if (!fetchImpl && resolved.auth.kind === 'credentials') throw new ClientError('invalid_options', 'fetch: no fetch available; pass options.fetch');
+  const baseFetch = resolved.fetch ?? globalThis.fetch?.bind(globalThis);
+  if (!baseFetch && resolved.auth.kind === 'credentials') throw new ClientError('invalid_options', 'fetch: no fetch available; pass options.fetch');
   if (!deps.actors?.socket && !resolved.WebSocket && typeof (globalThis as { WebSocket?: unknown }).WebSocket !== 'function') {
     throw new ClientError('invalid_options', "WebSocket: this runtime has none (Node 20); pass options.WebSocket, e.g. WebSocket from the 'ws' package");
   }
+  const seed = deps.seed ?? Math.floor(Math.random() * 2 ** 32);
+  const slot: TapSlot = { current: null, sockets: 0, requests: 0 };
+  const fetchImpl = baseFetch && tappedFetch(slot, baseFetch);
   const vault: TokenVault = { token: null, heygenToken: null, loginUiSessionId: null, avatarToken: null };
   // Set right after createActor; nothing below calls it before the actor runs.
   let root!: ActorRefFrom<typeof clientMachine>;
@@ -108,6 +114,7 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
         WebSocket: resolved.WebSocket,
         sink: data.sink,
         loginUiSessionId: () => vault.loginUiSessionId,
+        tap: slot,
         ...(deps.clock ? { clock: deps.clock } : {}),
       });
   const provided = clientMachine.provide({
@@ -140,7 +147,7 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
         agentKey: resolved.agentKey ?? null,
         chatSessionId: resolved.chatSessionId ?? null,
         uiSessionId: resolved.uiSessionId ?? null,
-        seed: deps.seed ?? Math.floor(Math.random() * 2 ** 32),
+        seed,
       },
       conversation: { replyTimeoutMs },
       outbox: { replyTimeoutMs },
@@ -181,6 +188,7 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
     getToken,
     fetch: fetchImpl,
     allClosed: () => sockets.allClosed(),
+    tap: { slot, seed, options: () => resolved, now },
     isDisposed: () => root.getSnapshot().status !== 'active',
   };
 }

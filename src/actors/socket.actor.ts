@@ -18,6 +18,7 @@ import { socketUrl } from '../schema/urls.js';
 import type { ServerEvent, ServerEventOf } from '../schema/server/index.js';
 
 import type { WebSocketConstructor } from '../options.js';
+import type { TapSlot } from '../data/tap-port.js';
 
 /** Where every decoded frame goes (the client facade's data plane). */
 export interface FrameSink {
@@ -54,6 +55,8 @@ export interface SocketDependencies {
   readonly loginUiSessionId?: () => string | null;
   /** The clock of the wait for a previous socket's close (the runtime's). @default the real timers */
   readonly clock?: Clock;
+  /** Where a recorder hears of each socket constructed (once per socket, never per frame). */
+  readonly tap?: TapSlot;
 }
 
 
@@ -106,7 +109,7 @@ const CLOSE_WAIT_MS = 2_000;
  * socket is still open (docs/protocol.md §1.9). partysocket's own `close()` reports closed at once and
  * detaches its listeners, so the wrapper listens on the real socket.
  */
-function trackSockets(Base: WebSocketConstructor, clock: Clock) {
+function trackSockets(Base: WebSocketConstructor, clock: Clock, tap?: TapSlot) {
   const live = new Set<{ close(code?: number): void; terminate?: () => void }>();
   let waiters: (() => void)[] = [];
   /** Where the next socket delivers its messages and errors (set right before partysocket constructs it). */
@@ -123,6 +126,11 @@ function trackSockets(Base: WebSocketConstructor, clock: Clock) {
 
     constructor(url: string, protocols?: string | string[]) {
       super(url, protocols);
+      if (tap) {
+        tap.sockets++;
+        // first, so that a recorder hears each frame before the client acts on it
+        tap.current?.socket({ url, socket: this, listen: (type, listener) => super.addEventListener(type, listener as EventListener) });
+      }
       const socket = this as unknown as { close(code?: number): void; terminate?: () => void };
       live.add(socket);
       const hooks = nextHooks;
@@ -189,7 +197,7 @@ function trackSockets(Base: WebSocketConstructor, clock: Clock) {
 
 /** Creates the socket actor logic with its dependencies bound, and a way to wait for its sockets to close. */
 export function createSocketActor(deps: SocketDependencies) {
-  const tracker = trackSockets(deps.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketConstructor), deps.clock ?? REAL_TIMERS);
+  const tracker = trackSockets(deps.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketConstructor), deps.clock ?? REAL_TIMERS, deps.tap);
   /** Sends a binary frame on the socket that is open now (the voice's data plane); null while none is. */
   let binaryOut: ((data: ArrayBuffer) => boolean) | null = null;
   const logic = fromCallback<SocketCommand, SocketInput, SocketEvent>(({ input, sendBack, receive }) => {

@@ -47,6 +47,8 @@ describe('public API', () => {
     expect(files.length).toBeGreaterThan(20); // the walk follows the graph
     expect(files).toContain('data/voice-port.js'); // the port is core; what fills it is not
     expect(files.filter((file) => file.startsWith('audio/'))).toEqual([]);
+    expect(files).toContain('data/tap-port.js'); // the recorder's port is core; the recorder is not
+    expect(files.filter((file) => file.startsWith('testing/') || file.startsWith('sim/'))).toEqual([]);
     expect([...bare].sort()).toEqual(['partysocket', 'rxjs', 'valibot', 'xstate']);
   });
 
@@ -96,7 +98,7 @@ describe('public API', () => {
   });
 
   it('agentc-realtime/testing exports exactly these names', () => {
-    expect(Object.keys(testing).sort()).toEqual(['conversationModel', 'createFaultProxy', 'createModelPaths']);
+    expect(Object.keys(testing).sort()).toEqual(['RECORDING_FORMAT', 'RecordingError', 'conversationModel', 'createFaultProxy', 'createModelPaths', 'parseRecording', 'record', 'replay', 'startSimulator']);
   });
 
   it('agentc-realtime/inspect exports exactly these names', () => {
@@ -149,7 +151,7 @@ describe('public API', () => {
       const sim = await import('agentc-realtime/sim');
       if (typeof sim.createSimulator !== 'function') throw new Error('no createSimulator');
       const testing = await import('agentc-realtime/testing');
-      if (typeof testing.createModelPaths !== 'function') throw new Error('no createModelPaths');
+      for (const name of ['startSimulator', 'record', 'replay', 'createModelPaths']) if (typeof testing[name] !== 'function') throw new Error('no ' + name);
       const frame = protocol.decodeServerFrame('{"type":"pong"}');
       console.log(JSON.stringify({ names: Object.keys(protocol).sort(), version: main.VERSION, frame }));
     `;
