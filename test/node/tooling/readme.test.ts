@@ -117,6 +117,13 @@ const CHECKS: Record<string, { sim?: Parameters<typeof startSim>[0]; check(stdou
       expect(lines(stdout)).toContain('closed 1006');
     },
   },
+  'record-replay': {
+    check(stdout) {
+      // the replay (it asserts its own determinism and exits non-zero otherwise) went through the drop
+      expect(lines(stdout), stdout).toContain('idle → connecting → initializing → ready → reconnecting → initializing → ready');
+      expect(stdout).toMatch(/^4 messages, replayed in [\d.]+ ms of simulated time$/m); // two texts, two answers
+    },
+  },
   protocol: {
     check(stdout) {
       expect(stdout).toContain('Hello'); // the default agent's answer repeats the question
