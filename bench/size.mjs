@@ -7,11 +7,12 @@
 //   it the same way and fails over the budget) is what CI enforces.
 // - "createClient only" is what an app that imports only `createClient` ships (tree-shaken; the
 //   package has no side effects), the figure most apps pay.
+// - "agentc-realtime/messages" is the message helpers alone (the core exports them too).
 // - "agentc-realtime/audio" is reported apart, alone and as what it adds to the core (the shared
 //   dependencies counted once); it has no budget.
 //
 // `node bench/size.mjs --json` prints one JSON line instead of the table:
-//   {"bench":"size","unit":"bytes","core":{"min":…,"gzip":…},"createClient":{…},"audio":{…},"audioAdds":{…}}
+//   {"bench":"size","unit":"bytes","core":{"min":…,"gzip":…},"createClient":{…},"messages":{…},"audio":{…},"audioAdds":{…}}
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -22,6 +23,7 @@ const root = new URL('..', import.meta.url);
 export const entries = {
   core: `export * from './dist/index.js';`,
   createClient: `export { createClient } from './dist/index.js';`,
+  messages: `export * from './dist/messages.js';`,
   audio: `export * from './dist/audio/index.js';`,
   coreAndAudio: `export * from './dist/index.js'; export * as audio from './dist/audio/index.js';`,
 };
@@ -44,13 +46,14 @@ export async function bundleSize(contents) {
 
 /** Every figure of the table, in bytes. */
 export async function measure() {
-  const [core, createClient, audio, both] = await Promise.all([
+  const [core, createClient, messages, audio, both] = await Promise.all([
     bundleSize(entries.core),
     bundleSize(entries.createClient),
+    bundleSize(entries.messages),
     bundleSize(entries.audio),
     bundleSize(entries.coreAndAudio),
   ]);
-  return { core, createClient, audio, audioAdds: { min: both.min - core.min, gzip: both.gzip - core.gzip } };
+  return { core, createClient, messages, audio, audioAdds: { min: both.min - core.min, gzip: both.gzip - core.gzip } };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -63,6 +66,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.log('bundle size (esbuild, min + gzip -9)');
     line('agentc-realtime', figures.core, 'budgeted: test/node/tooling/size.test.ts');
     line('  createClient only', figures.createClient, 'tree-shaken');
+    line('agentc-realtime/messages', figures.messages, 'alone; the core exports the same helpers');
     line('agentc-realtime/audio', figures.audio, 'alone');
     line('  audio adds to the core', figures.audioAdds);
   }

@@ -6,6 +6,7 @@ import * as protocol from '../../../src/protocol.js';
 import * as sim from '../../../src/sim/index.js';
 import * as audio from '../../../src/audio/index.js';
 import * as inspect from '../../../src/inspect/index.js';
+import * as messages from '../../../src/messages.js';
 
 const root = new URL('../../../', import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
@@ -88,6 +89,30 @@ describe('public API', () => {
     const code = result.outputFiles[0]!.text;
     expect(code).toContain('connectInspector');
     expect(code).not.toMatch(/(import|require)[^;\n]*["'](node:http|node:net|ws)["']/);
+  });
+
+  it('agentc-realtime/messages exports the message helpers, the very functions the core entry exports too', () => {
+    const names = Object.keys(messages).sort();
+    expect(names).toEqual(Object.keys(main).filter((name) => /Message|Session|Vendor|DisplayName|Block/.test(name)).sort());
+    expect(names).toHaveLength(16);
+    for (const name of names) expect(messages[name as keyof typeof messages]).toBe(main[name as keyof typeof main]);
+    expect(messages.getVendorFromModelId('claude-sonnet-4-5')).toBe('anthropic');
+  });
+
+  it('agentc-realtime/messages loads no dependency and no client code (its module graph, from the built files)', () => {
+    const seen = new Set<string>();
+    const visit = (url: URL): void => {
+      if (seen.has(url.href)) return;
+      seen.add(url.href);
+      for (const match of readFileSync(url, 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]/g)) {
+        expect(match[1]!.startsWith('.'), `${url.pathname} imports ${match[1]}`).toBe(true);
+        visit(new URL(match[1]!, url));
+      }
+    };
+    visit(new URL((pkg.exports['./messages'] as { default: string }).default, root));
+    const files = [...seen].map((href) => href.slice(new URL('dist/', root).href.length)).sort();
+    expect(files).toContain('data/messages/convert.js');
+    expect(files.filter((file) => !file.startsWith('data/') && file !== 'messages.js')).toEqual([]);
   });
 
   it('agentc-realtime/sim exports exactly these names', () => {
