@@ -14,12 +14,15 @@ const KB = 1024;
  * The core entry's budget, min+gzip. The goal is 35 KB; this is a ratchet set to what was reached
  * (rounded up to the next 0.5 KB): lower it as cuts land, never raise it.
  *
- * Still over the goal: the dependencies alone (xstate ≈ 13 KB, RxJS ≈ 4 KB, partysocket ≈ 2.5 KB,
- * valibot ≈ 2 KB, min+gzip) leave the client's own code about 13 KB, and today it is ≈ 40 KB. Next
- * cuts, in order of payoff: fewer, smaller machines (the outbox, connection and avatar machines
- * are the largest modules); the schema compiler and the transcript fold shared with the protocol
- * entry instead of one copy each; shorter error messages behind reason codes; the message helpers out
- * of the core (they stay only for compatibility, see docs/drafts/size.md).
+ * Shortfall: 63.8 KB reached, 28.8 KB over the goal. The dependencies alone cost about 23 KB of the
+ * bundle (each one's share, measured by leaving it out: xstate 13.9, RxJS 3.5, valibot 2.7,
+ * partysocket 2.6), which leaves the client's own code 12 KB of the 35; today it is about 41 KB.
+ * Next cuts, in order of payoff (docs/drafts/size.md has the figures): avatar support (machine,
+ * commands, actor, ≈ 3 KB) plugged in from its own entry instead of built into every client (an API
+ * change); the message helpers out of the core at the next major (2.4 KB; agentc-realtime/messages
+ * has them already); the options' validation (2.1 KB: per-field messages, did-you-mean) made
+ * smaller; the outbox, connection and conversation machines (2.7, 1.8, 1.4 KB) simplified; upload
+ * (1.5 KB) loaded on first use.
  */
 const CORE_BUDGET = 64 * KB;
 
