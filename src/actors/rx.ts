@@ -3,7 +3,7 @@
  * per-frame streams. The data plane (data/plane.ts) builds its streams from these; no other module
  * creates a Subject or a hub.
  */
-import { Observable, ReplaySubject, type MonoTypeOperatorFunction, type OperatorFunction, type Subscriber, type Subscription } from 'rxjs';
+import { Observable, type MonoTypeOperatorFunction, type OperatorFunction, type Subscriber, type Subscription } from 'rxjs';
 import type { AnyActorRef, SnapshotFrom } from 'xstate';
 
 /** An actor's snapshots: the current one on subscribe, then every change. */
@@ -72,10 +72,11 @@ export function createHub<T>(...initial: [] | [T]): Hub<T> {
 
 // ---------------------------------------------------------------- operators
 // The few RxJS operators the client's views need, written out: RxJS's own pull in its `innerFrom`
-// (promises, iterables, async iterables, readable streams) and the ES5 helpers those need, about
-// 3.5 KB min+gzip of the core bundle for inputs the views never see. Each behaves as its RxJS
-// namesake does for observables (test/node/actors/rx.test.ts holds them to RxJS's results).
-// Observable, Subject, map, filter and distinctUntilChanged stay RxJS's: they are the surface.
+// (promises, iterables, async iterables, readable streams), the ES5 helpers those need and
+// `ReplaySubject`, for inputs the views never see; writing them out took 3 KB min+gzip off the core
+// bundle. Each behaves as its RxJS namesake does for observables (test/node/actors/rx.test.ts holds
+// them to RxJS's results). Observable, Subject, BehaviorSubject, map, filter and
+// distinctUntilChanged stay RxJS's: they are the surface.
 
 /** Like RxJS's `defer`: `make` runs on each subscribe, and its observable is the one subscribed. */
 export function defer<T>(make: () => Observable<T>): Observable<T> {
@@ -192,16 +193,42 @@ export function switchMap<T, R>(project: (value: T) => Observable<R>): OperatorF
 /**
  * Like RxJS's `shareReplay({ bufferSize: 1, refCount: false })`: the source is subscribed once, by
  * the first subscriber, and stays subscribed; every subscriber gets the latest value first, and the
- * source's completion (or error), also after it happened.
+ * source's completion, also after it happened. One difference: after an error RxJS's subscribes
+ * the source again for the next subscriber; this one replays the error (the latest value first),
+ * as a `ReplaySubject` would. The client's sources (actor snapshots) end by completing.
  */
 export function shareLatest<T>(): MonoTypeOperatorFunction<T> {
   return (source) => {
-    let subject: ReplaySubject<T> | undefined;
+    let subscribers: readonly Subscriber<T>[] = [];
+    let connected = false;
+    let has = false;
+    let latest: T;
+    let ended: { error: boolean; value?: unknown } | undefined;
+    const end = (state: NonNullable<typeof ended>) => {
+      ended = state;
+      const list = subscribers;
+      subscribers = [];
+      for (const subscriber of list) (state.error ? subscriber.error(state.value) : subscriber.complete());
+    };
     return new Observable<T>((subscriber) => {
-      const connect = subject === undefined;
-      subject ??= new ReplaySubject<T>(1);
-      subject.subscribe(subscriber);
-      if (connect) source.subscribe(subject);
+      if (has) subscriber.next(latest);
+      if (ended) return ended.error ? subscriber.error(ended.value) : subscriber.complete();
+      subscribers = [...subscribers, subscriber];
+      subscriber.add(() => {
+        subscribers = subscribers.filter((s) => s !== subscriber);
+      });
+      if (connected) return;
+      connected = true;
+      source.subscribe({
+        next: (value) => {
+          has = true;
+          latest = value;
+          const list = subscribers;
+          for (let i = 0; i < list.length; i++) list[i]!.next(value);
+        },
+        error: (error) => end({ error: true, value: error }),
+        complete: () => end({ error: false }),
+      });
     });
   };
 }

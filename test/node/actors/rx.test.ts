@@ -241,4 +241,30 @@ describe('shareLatest', () => {
     });
     expect(notes).toEqual([[['next', 1], ['next', 2], ['next', 3], ['complete']], [['next', 3], ['complete']]]);
   });
+
+  it('replays an error (after the latest value) to later subscribers, without subscribing the source again', () => {
+    const subject = new rx.Subject<number>();
+    const source = counted(subject);
+    const shared = shareLatest<number>()(source.observable);
+    const first = record(shared);
+    subject.next(1);
+    subject.error('bad');
+    const late = record(shared);
+    expect(first.notes).toEqual([['next', 1], ['error', 'bad']]);
+    expect(late.notes).toEqual([['next', 1], ['error', 'bad']]);
+    expect(source.total()).toBe(1);
+  });
+
+  it('forgets a subscriber that leaves and keeps serving the others', () => {
+    const subject = new rx.Subject<number>();
+    const shared = shareLatest<number>()(subject);
+    const leaving = record(shared);
+    const staying = record(shared);
+    subject.next(1);
+    leaving.subscription.unsubscribe();
+    subject.next(2);
+    subject.complete();
+    expect(leaving.notes).toEqual([['next', 1]]);
+    expect(staying.notes).toEqual([['next', 1], ['next', 2], ['complete']]);
+  });
 });
