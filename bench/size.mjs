@@ -1,13 +1,37 @@
 // `npm run bench:size`: the min+gzip size of each browser entry with all its dependencies, as an
-// app's bundler would ship it (esbuild: ESM, minified, browser platform, ES2020). The core entry's
-// budget is 35 KB; the audio entry is reported apart (an app that uses it ships both, and the
-// shared dependencies once: the "audio adds" line).
+// app's bundler would ship it (esbuild: ESM, minified, browser platform, ES2020, gzip -9), from the
+// built dist/ (run `npm run build` first).
+//
+// - "agentc-realtime" bundles `export *` of the core entry: everything it exports, as an app that uses
+//   every export ships it. Its budget (CORE_BUDGET in test/node/tooling/size.test.ts, which measures
+//   it the same way and fails over the budget) is what CI enforces.
+// - "createClient only" is what an app that imports only `createClient` ships (tree-shaken; the
+//   package has no side effects), the figure most apps pay.
+// - "agentc-realtime/messages" is the message helpers alone (the core exports them too).
+// - "agentc-realtime/audio" is reported apart, alone and as what it adds to the core (the shared
+//   dependencies counted once); it has no budget.
+//
+// `node bench/size.mjs --json` prints one JSON line instead of the table:
+//   {"bench":"size","unit":"bytes","core":{"min":…,"gzip":…},"createClient":{…},"messages":{…},"audio":{…},"audioAdds":{…}}
 import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-async function size(contents) {
+const root = new URL('..', import.meta.url);
+
+/** The entries measured: what an app writes, bundled from the package's root. */
+export const entries = {
+  core: `export * from './dist/index.js';`,
+  createClient: `export { createClient } from './dist/index.js';`,
+  messages: `export * from './dist/messages.js';`,
+  audio: `export * from './dist/audio/index.js';`,
+  coreAndAudio: `export * from './dist/index.js'; export * as audio from './dist/audio/index.js';`,
+};
+
+/** Bundles `contents` (ESM source) as an app's bundler would; its minified and gzipped byte counts. */
+export async function bundleSize(contents) {
   const result = await build({
-    stdin: { contents, resolveDir: new URL('..', import.meta.url).pathname, loader: 'js' },
+    stdin: { contents, resolveDir: fileURLToPath(root), loader: 'js' },
     bundle: true,
     format: 'esm',
     minify: true,
@@ -20,11 +44,30 @@ async function size(contents) {
   return { min: code.length, gzip: gzipSync(code, { level: 9 }).length };
 }
 
-const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
-const core = await size(`export * from './dist/index.js';`);
-const audio = await size(`export * from './dist/audio/index.js';`);
-const both = await size(`export * from './dist/index.js'; export * as audio from './dist/audio/index.js';`);
-console.log('bundle size (esbuild, min + gzip)');
-console.log(`  agentc-realtime          ${kb(core.gzip).padStart(9)}  (min ${kb(core.min)}; budget 35 KB)`);
-console.log(`  agentc-realtime/audio    ${kb(audio.gzip).padStart(9)}  (min ${kb(audio.min)}; alone)`);
-console.log(`  audio adds to the core   ${kb(both.gzip - core.gzip).padStart(9)}`);
+/** Every figure of the table, in bytes. */
+export async function measure() {
+  const [core, createClient, messages, audio, both] = await Promise.all([
+    bundleSize(entries.core),
+    bundleSize(entries.createClient),
+    bundleSize(entries.messages),
+    bundleSize(entries.audio),
+    bundleSize(entries.coreAndAudio),
+  ]);
+  return { core, createClient, messages, audio, audioAdds: { min: both.min - core.min, gzip: both.gzip - core.gzip } };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const figures = await measure();
+  if (process.argv.includes('--json')) {
+    console.log(JSON.stringify({ bench: 'size', unit: 'bytes', ...figures }));
+  } else {
+    const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
+    const line = (name, { min, gzip }, note) => console.log(`  ${name.padEnd(26)}${kb(gzip).padStart(9)}  (min ${kb(min)}${note ? `; ${note}` : ''})`);
+    console.log('bundle size (esbuild, min + gzip -9)');
+    line('agentc-realtime', figures.core, 'budgeted: test/node/tooling/size.test.ts');
+    line('  createClient only', figures.createClient, 'tree-shaken');
+    line('agentc-realtime/messages', figures.messages, 'alone; the core exports the same helpers');
+    line('agentc-realtime/audio', figures.audio, 'alone');
+    line('  audio adds to the core', figures.audioAdds);
+  }
+}

@@ -1,22 +1,33 @@
-// `npm run stately`: writes stately/ from the built machines.
+// `npm run stately`: writes stately/ from the machines' source (src/machines/*.machine.ts), which
+// keeps the states' descriptions that the shipped build leaves out (scripts/strip-descriptions.mjs).
+// esbuild compiles them into out/ (their dependencies stay imports of node_modules), then this imports them.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { authMachine } from '../dist/machines/auth.machine.js';
-import { clientMachine } from '../dist/machines/client.machine.js';
-import { connectionMachine } from '../dist/machines/connection.machine.js';
-import { conversationMachine } from '../dist/machines/conversation.machine.js';
-import { interactionMachine } from '../dist/machines/interaction.machine.js';
-import { outboxMachine } from '../dist/machines/outbox.machine.js';
-import { turnMachine } from '../dist/machines/turn.machine.js';
-import { captureMachine } from '../dist/machines/capture.machine.js';
-import { playbackMachine } from '../dist/machines/playback.machine.js';
-import { voiceInputMachine } from '../dist/machines/voice-input.machine.js';
-import { voiceMachine } from '../dist/machines/voice.machine.js';
-import { avatarMachine } from '../dist/machines/avatar.machine.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import { statelyFiles } from './stately.mjs';
 
-const dir = new URL('../stately/', import.meta.url);
+const root = new URL('../', import.meta.url);
+const machines = ['client', 'auth', 'connection', 'turn', 'interaction', 'conversation', 'outbox', 'voice', 'capture', 'playback', 'voice-input', 'avatar'];
+const camel = (name) => name.replace(/-(\w)/g, (_, letter) => letter.toUpperCase());
+const outfile = fileURLToPath(new URL('out/stately/machines.mjs', root));
+await build({
+  stdin: {
+    contents: machines.map((name) => `export { ${camel(name)}Machine } from './src/machines/${name}.machine.ts';`).join('\n'),
+    resolveDir: fileURLToPath(root),
+    loader: 'ts',
+  },
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  packages: 'external',
+  outfile,
+  logLevel: 'warning',
+});
+const built = await import(pathToFileURL(outfile).href);
+
+const dir = new URL('stately/', root);
 mkdirSync(dir, { recursive: true });
-for (const [file, content] of Object.entries(statelyFiles([clientMachine, authMachine, connectionMachine, turnMachine, interactionMachine, conversationMachine, outboxMachine, voiceMachine, captureMachine, playbackMachine, voiceInputMachine, avatarMachine]))) {
+for (const [file, content] of Object.entries(statelyFiles(machines.map((name) => built[`${camel(name)}Machine`])))) {
   writeFileSync(new URL(file, dir), content);
   console.log(`stately/${file}`);
 }

@@ -4,9 +4,9 @@
  * settlement; its views are read from the machines' snapshots. The outbound policy (what waits, what
  * is refused, when a text goes out, how it ends) is the outbox's (machines/outbox.*).
  */
-import { combineLatest, defer, EMPTY, distinctUntilChanged, filter, map, Observable, of, shareReplay, Subscription, switchMap, takeUntil, takeWhile } from 'rxjs';
+import { EMPTY, distinctUntilChanged, filter, map, Observable, Subscription } from 'rxjs';
 import type { ActorRefFrom, SnapshotFrom } from 'xstate';
-import { snapshots } from './actors/rx.js';
+import { combineLatest, defer, just, shareLatest, snapshots, switchMap, takeUntil, takeWhileInclusive } from './actors/rx.js';
 import type { Catalog } from './data/plane.js';
 import { connectionProblem, firstAttempt, firstVerdict } from './actors/settle.js';
 import { createCommands, type ReplyVerdict, type SessionCommands } from './data/commands.js';
@@ -280,8 +280,8 @@ export function connectClient(runtime: Runtime): RealtimeClient {
 
   // ---------------------------------------------------------------- observables
   let connectedAt: number | null = null;
-  const connectionSnapshot$ = snapshots(connection()).pipe(takeUntil(disposed$), shareReplay({ bufferSize: 1, refCount: false }));
-  const authSnapshot$ = snapshots(runtime.auth()).pipe(takeUntil(disposed$), shareReplay({ bufferSize: 1, refCount: false }));
+  const connectionSnapshot$ = snapshots(connection()).pipe(takeUntil(disposed$), shareLatest());
+  const authSnapshot$ = snapshots(runtime.auth()).pipe(takeUntil(disposed$), shareLatest());
   const status = (snapshot: SnapshotFrom<typeof connectionMachine>): ConnectionStatus => {
     const state = connectionState(snapshot);
     return {
@@ -301,13 +301,13 @@ export function connectClient(runtime: Runtime): RealtimeClient {
   const connection$ = connectionSnapshot$.pipe(
     map(status),
     distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
-    shareReplay({ bufferSize: 1, refCount: false }),
+    shareLatest(),
   );
   const turn$ = snapshots(turnActor()).pipe(
     map((snapshot) => snapshot.value as Turn),
     distinctUntilChanged(),
     takeUntil(disposed$),
-    shareReplay({ bufferSize: 1, refCount: false }),
+    shareLatest(),
   );
   const interaction$ = defer(() => {
     if (isDisposed()) return EMPTY; // the actors are gone; like every other stream, it has completed
@@ -329,17 +329,17 @@ export function connectClient(runtime: Runtime): RealtimeClient {
               };
             }),
           )
-        : of(null),
+        : just(null),
     ),
     distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
     takeUntil(disposed$),
-    shareReplay({ bufferSize: 1, refCount: false }),
+    shareLatest(),
   );
   const state$ = combineLatest([connectionSnapshot$, authSnapshot$, turn$, data.disposed$]).pipe(
     map(([c, a, turn, d]): ClientStateView => ({ connection: connectionState(c), auth: stateName(a.value), turn, disposed: d })),
     distinctUntilChanged((a, b) => a.connection === b.connection && a.auth === b.auth && a.turn === b.turn && a.disposed === b.disposed),
-    takeWhile((view) => !view.disposed, true), // the last value says disposed: true
-    shareReplay({ bufferSize: 1, refCount: false }),
+    takeWhileInclusive((view) => !view.disposed), // the last value says disposed: true
+    shareLatest(),
   );
 
   const avatar$ = defer(() => (isDisposed() ? EMPTY : snapshots(runtime.avatar()))).pipe(
@@ -354,7 +354,7 @@ export function connectClient(runtime: Runtime): RealtimeClient {
     ),
     distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
     takeUntil(disposed$),
-    shareReplay({ bufferSize: 1, refCount: false }),
+    shareLatest(),
   );
 
   // ---------------------------------------------------------------- metrics$: a fold over what the client sees

@@ -10,6 +10,7 @@
  */
 import type { AnyActorLogic, InspectionEvent } from 'xstate';
 import { toInspectionRecord, type InspectionRecord } from '../actors/inspection.js';
+import { descriptions } from '../machines/descriptions.js';
 import type { WebSocketConstructor } from '../options.js';
 
 /** One state node of a machine, as the viewer draws it (serialisable). */
@@ -72,26 +73,31 @@ const OPEN = 1;
 /** The state tree of a machine's logic, or `undefined` for other logic (promises, callbacks, observables). */
 export function stateTreeOf(logic: AnyActorLogic | undefined): StateTree | undefined {
   const root = (logic as { root?: unknown } | undefined)?.root;
-  return root && typeof root === 'object' && 'key' in root && 'states' in root ? treeOf(root as StateNodeLike) : undefined;
+  if (!root || typeof root !== 'object' || !('key' in root) || !('states' in root)) return undefined;
+  const machineId = (root as StateNodeLike).key;
+  return treeOf(root as StateNodeLike, (node) => node.description ?? descriptions[[machineId, ...(node.path ?? [])].join('.')]);
 }
 
 interface StateNodeLike {
   readonly key: string;
   readonly type: StateTree['type'];
   readonly description?: string;
+  readonly path?: readonly string[];
   readonly states: Record<string, StateNodeLike>;
   readonly config: { readonly initial?: unknown; readonly on?: Record<string, unknown> };
 }
 
-function treeOf(node: StateNodeLike): StateTree {
-  const children = Object.values(node.states ?? {}).map(treeOf);
+/** A node's tree; `describe` finds its description (on the node in the source, in the descriptions module once built). */
+function treeOf(node: StateNodeLike, describe: (node: StateNodeLike) => string | undefined): StateTree {
+  const children = Object.values(node.states ?? {}).map((child) => treeOf(child, describe));
+  const description = describe(node);
   const events = Object.keys(node.config?.on ?? {});
   const initial = node.config?.initial;
   return {
     key: node.key,
     type: node.type,
     ...(typeof initial === 'string' ? { initial } : {}),
-    ...(typeof node.description === 'string' ? { description: node.description } : {}),
+    ...(typeof description === 'string' ? { description } : {}),
     ...(events.length > 0 ? { events } : {}),
     ...(children.length > 0 ? { states: children } : {}),
   };

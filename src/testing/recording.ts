@@ -128,13 +128,13 @@ export const recordingSchema = v.pipe(
   v.strictObject({
     format: v.literal(RECORDING_FORMAT),
     version: v.literal(1),
-    /** The client's wall clock at the start (ms since the epoch): a replay's clock starts there. */
+    // the client's wall clock at the start (ms since the epoch): a replay's clock starts there
     startedAt: v.number(),
-    /** From the start to `stop()`, in ms. */
+    // from the start to `stop()`, in ms
     duration: at,
-    /** The reconnect jitter's seed. */
+    // the reconnect jitter's seed
     seed: v.pipe(v.number(), v.integer()),
-    /** The client's options (plain fields; secrets replaced). */
+    // the client's options (plain fields; secrets replaced)
     options: optionsSchema,
     events: v.array(eventSchema),
   }),

@@ -7,6 +7,7 @@ import * as sim from '../../../src/sim/index.js';
 import * as audio from '../../../src/audio/index.js';
 import * as inspect from '../../../src/inspect/index.js';
 import * as testing from '../../../src/testing/index.js';
+import * as messages from '../../../src/messages.js';
 
 const root = new URL('../../../', import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
@@ -66,8 +67,8 @@ describe('public API', () => {
 
   it('the shipped capture worklet is one standalone file that registers the processor and batches its input', () => {
     const target = pkg.exports['./audio/capture.worklet.js'];
-    expect(target).toBe('./dist/audio/capture.worklet.js');
-    const shipped = readFileSync(new URL(target as string, root), 'utf8');
+    expect(target).toStrictEqual({ types: './dist/audio/capture.worklet.d.ts', default: './dist/audio/capture.worklet.js' });
+    const shipped = readFileSync(new URL((target as { default: string }).default, root), 'utf8');
     expect(shipped).not.toMatch(/^\s*(import|export)\b/m);
     // run it as a worklet scope would, with its two names given
     const registered = new Map<string, new (options: object) => { port: { postMessage(data: Float32Array): void; onmessage: unknown }; process(inputs: Float32Array[][]): boolean }>();
@@ -91,6 +92,30 @@ describe('public API', () => {
     const code = result.outputFiles[0]!.text;
     expect(code).toContain('connectInspector');
     expect(code).not.toMatch(/(import|require)[^;\n]*["'](node:http|node:net|ws)["']/);
+  });
+
+  it('agentc-realtime/messages exports the message helpers, the very functions the core entry exports too', () => {
+    const names = Object.keys(messages).sort();
+    expect(names).toEqual(Object.keys(main).filter((name) => /Message|Session|Vendor|DisplayName|Block/.test(name)).sort());
+    expect(names).toHaveLength(16);
+    for (const name of names) expect(messages[name as keyof typeof messages]).toBe(main[name as keyof typeof main]);
+    expect(messages.getVendorFromModelId('claude-sonnet-4-5')).toBe('anthropic');
+  });
+
+  it('agentc-realtime/messages loads no dependency and no client code (its module graph, from the built files)', () => {
+    const seen = new Set<string>();
+    const visit = (url: URL): void => {
+      if (seen.has(url.href)) return;
+      seen.add(url.href);
+      for (const match of readFileSync(url, 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]/g)) {
+        expect(match[1]!.startsWith('.'), `${url.pathname} imports ${match[1]}`).toBe(true);
+        visit(new URL(match[1]!, url));
+      }
+    };
+    visit(new URL((pkg.exports['./messages'] as { default: string }).default, root));
+    const files = [...seen].map((href) => href.slice(new URL('dist/', root).href.length)).sort();
+    expect(files).toContain('data/messages/convert.js');
+    expect(files.filter((file) => !file.startsWith('data/') && file !== 'messages.js')).toEqual([]);
   });
 
   it('agentc-realtime/sim exports exactly these names', () => {
@@ -138,7 +163,7 @@ describe('public API', () => {
 
   it('every entry of the exports map names its types', () => {
     for (const [entry, target] of Object.entries(pkg.exports)) {
-      if (entry === './package.json' || entry === './audio/capture.worklet.js') continue; // an asset, not a module to import
+      if (entry === './package.json') continue; // JSON, not a module to import
       expect(typeof target === 'object' && target.types).toMatch(/\.d\.ts$/);
     }
   });
