@@ -402,7 +402,10 @@ function start(config: DemoConfig): { client: RealtimeClient; voice: Voice } {
   client.voices$.subscribe(({ voices, current }) =>
     fillSelect(
       voicePicker,
-      voices.map((v) => ({ value: v.voice_id, label: v.voice_id === 'none' ? 'none (text only)' : `${v.description || v.voice_id} (${v.vendor})` })),
+      voices.map((v) => ({
+        value: v.voice_id,
+        label: v.voice_id === 'none' ? 'none (text only)' : v.description && v.description !== v.voice_id ? `${v.description} (${v.vendor})` : `${v.voice_id} (${v.vendor})`,
+      })),
       current?.voice_id ?? null,
     ),
   );
@@ -446,10 +449,24 @@ function start(config: DemoConfig): { client: RealtimeClient; voice: Voice } {
     if (event.key === ' ' || event.key === 'Enter') release();
   });
   client.connection$.subscribe((status) => (ptt.disabled = status.state !== 'ready' && !held));
-  voice.level$.subscribe((value) => (level.style.width = `${Math.round(value * 100)}%`));
+  if (config.simulator) {
+    // The voice tells the server its mode when the mode changes; a server that was not ready then (or a
+    // new UI session after a restart) has not heard it, so the page says it again at every ready.
+    let wasReady = false;
+    client.connection$.subscribe((status) => {
+      if (status.state === 'ready' && !wasReady) run(() => client.send({ type: 'set_voice_input_mode', mode: 'ptt' }));
+      wasReady = status.state === 'ready';
+    });
+  }
+  const showLevel = (value: number) => {
+    level.style.width = `${Math.round(value * 100)}%`;
+    level.dataset.level = value.toFixed(2);
+  };
+  voice.level$.subscribe(showLevel);
   voice.input$.subscribe((input) => {
     micState = input.state;
-    if (input.state === 'idle') level.style.width = '0%';
+    byTestId('voice-state').dataset.chunksSent = String(input.chunksStreamed);
+    if (input.state === 'idle') showLevel(0);
   });
   voice.state$.subscribe((state) => {
     const line = byTestId('voice-state');
@@ -465,6 +482,7 @@ function start(config: DemoConfig): { client: RealtimeClient; voice: Voice } {
       .filter(Boolean)
       .join(' · ');
   });
+  voice.output$.subscribe((output) => (byTestId('voice-state').dataset.voice = output.voiceModel?.voice_id ?? ''));
   const volume = byTestId<HTMLInputElement>('volume');
   volume.addEventListener('input', () => voice.setVolume(Number(volume.value)));
 

@@ -15,6 +15,7 @@ import { chromium, type Browser, type Page } from 'playwright';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseDemoArgs } from '../../../demo/options.mjs';
 import { findChromium } from '../../../scripts/chromium.mjs';
+import { writeSineWav } from '../../browser/fake-mic-wav.js';
 import { createSimulator } from '../../../src/sim/index.js';
 import type { Simulator } from '../../../src/sim/types.js';
 
@@ -76,10 +77,13 @@ function spawnDemo(args: readonly string[]): Promise<Demo> & { child: ChildProce
   return Object.assign(ready, { child });
 }
 
-async function openPage(url: string): Promise<{ page: Page; pageErrors: string[] }> {
+/** Chromium's flags for a fake microphone that plays `wav` in a loop (as vitest.config.ts sets them). */
+const fakeMicrophone = (wav: string) => ['--autoplay-policy=no-user-gesture-required', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`];
+
+async function openPage(url: string, extraArgs: readonly string[] = []): Promise<{ page: Page; pageErrors: string[] }> {
   const executablePath = findChromium();
   if (!executablePath) throw new Error('No Chromium found (set CHROMIUM_BIN, or run node scripts/ensure-chromium.mjs)');
-  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', ...extraArgs] });
   browsers.push(browser);
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const pageErrors: string[] = [];
@@ -209,6 +213,34 @@ describe('npm start (the built-in simulator)', () => {
     expect(await demo.exited).toBe(0);
     await expect(fetch(demo.url)).rejects.toThrow();
     await expect(fetch(`${simUrl}/api/rt/login`, { method: 'POST' })).rejects.toThrow();
+  });
+
+  it('push-to-talk: the level meter moves while held, the simulator answers the utterance, and the answer is spoken', { timeout: 60_000 }, async () => {
+    const demo = await spawnDemo(['--port', '0', '--no-open']);
+    const { page, pageErrors } = await openPage(demo.url, fakeMicrophone(writeSineWav(`${ROOT}out/tmp`)));
+    await page.locator(`${byTestId('connection-state')}[data-state="ready"]`).waitFor({ timeout: WAIT });
+
+    // a voice that speaks (the simulator's full profile sends PCM speech for it)
+    await page.locator(`${byTestId('voice-picker')} option[value="alloy"]`).waitFor({ state: 'attached', timeout: WAIT });
+    await page.selectOption(byTestId('voice-picker'), 'alloy');
+    const voiceState = page.locator(byTestId('voice-state'));
+    await expect.poll(() => voiceState.getAttribute('data-voice'), POLL).toBe('alloy'); // the server confirmed it
+
+    await page.locator(byTestId('ptt')).hover();
+    await page.mouse.down();
+    await expect.poll(() => voiceState.getAttribute('data-input'), POLL).toBe('recording');
+    await expect.poll(async () => Number(await voiceState.getAttribute('data-chunks-sent')), POLL).toBeGreaterThanOrEqual(4); // 4 × 200 ms sent
+    // the fake microphone's sine at half scale is loud on the meter (-60..0 dBFS)
+    expect(Number(await page.locator(byTestId('level')).getAttribute('data-level'))).toBeGreaterThan(0.5);
+    await screenshot(page, '08-push-to-talk-held');
+    await page.mouse.up();
+
+    // the utterance became a user turn; its answer arrives as text and as speech
+    await page.locator(`${byTestId('message')}[data-kind="user"]`, { hasText: 'Voice message (' }).waitFor({ timeout: WAIT });
+    await page.locator(`${byTestId('message')}[data-kind="assistant"][data-complete="true"]`, { hasText: 'You asked about “Voice message (' }).waitFor({ timeout: WAIT });
+    await expect.poll(() => voiceState.getAttribute('data-output'), POLL).toBe('playing');
+    await screenshot(page, '09-spoken-answer');
+    expect(pageErrors).toEqual([]);
   });
 
   it('says clearly when the port is taken', async () => {
