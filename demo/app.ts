@@ -61,6 +61,13 @@ const run = (command: () => Promise<unknown>): void => void command().catch(toas
 const formatBytes = (n: number) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1024 / 1024).toFixed(2)} MB`);
 const formatMs = (latency: Latency) => (latency.last === null ? '–' : `${Math.round(latency.last)} ms` + (latency.count > 1 ? ` (mean ${Math.round(latency.mean ?? 0)}, n=${latency.count})` : ''));
 const time = (at: number) => new Date(at).toLocaleTimeString([], { hour12: false });
+/** A session's timestamp (ISO text from the server) as a short time, or nothing when it is not a date. */
+function shortTime(iso: string | null | undefined): string {
+  const at = iso ? Date.parse(iso) : Number.NaN;
+  if (Number.isNaN(at)) return '';
+  const date = new Date(at);
+  return date.toDateString() === new Date().toDateString() ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false }) : date.toLocaleDateString();
+}
 
 function fillStats(list: HTMLElement, rows: readonly (readonly [string, string])[]): void {
   list.replaceChildren(...rows.flatMap(([label, value]) => [h('dt', {}, label), h('dd', { 'data-stat': label }, value)]));
@@ -385,7 +392,7 @@ function start(config: DemoConfig): { client: RealtimeClient; voice: Voice } {
           'li',
           { 'data-testid': 'session', 'data-session-id': entry.session_id, class: entry.session_id === currentSessionId ? 'current' : undefined, title: entry.session_id },
           h('span', { class: 'name' }, entry.session_name || 'Untitled chat'),
-          h('span', { class: 'muted small' }, entry.agent_name ?? ''),
+          h('span', { class: 'muted small' }, [entry.agent_name, shortTime(entry.updated_at ?? entry.created_at)].filter(Boolean).join(' · ')),
           remove,
         );
         item.addEventListener('click', () => {

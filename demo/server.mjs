@@ -22,7 +22,7 @@ const FAULTS = {
   drop: (control) => `Dropped ${control.dropSocket()} socket(s), as a network loss would (1006): watch it reconnect.`,
   'half-open': (control) => {
     control.halfOpen(true);
-    return 'The socket is half-open: nothing is read or answered. The client notices by its missing pong, then reconnects (press "heal" to undo).';
+    return 'The socket is half-open: nothing is read or answered. The client notices when its next ping (every 30 s) gets no pong within 10 s, then reconnects ("heal" undoes it).';
   },
   heal: (control) => {
     control.halfOpen(false);

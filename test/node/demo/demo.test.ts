@@ -217,7 +217,7 @@ describe('npm start (the built-in simulator)', () => {
 
   it('push-to-talk: the level meter moves while held, the simulator answers the utterance, and the answer is spoken', { timeout: 60_000 }, async () => {
     const demo = await spawnDemo(['--port', '0', '--no-open']);
-    const { page, pageErrors } = await openPage(demo.url, fakeMicrophone(writeSineWav(`${ROOT}out/tmp`)));
+    const { page, pageErrors } = await openPage(demo.url, fakeMicrophone(writeSineWav(`${ROOT}out/demo-mic`)));
     await page.locator(`${byTestId('connection-state')}[data-state="ready"]`).waitFor({ timeout: WAIT });
 
     // a voice that speaks (the simulator's full profile sends PCM speech for it)
