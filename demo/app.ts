@@ -83,6 +83,46 @@ function fillSelect(select: HTMLSelectElement, options: readonly { value: string
   select.disabled = options.length === 0;
 }
 
+// ---------------------------------------------------------------- markdown (a safe subset, as DOM nodes)
+
+/** Inline markdown: `code`, **bold**, *italic*; everything else is text (never HTML). */
+function inline(text: string): Node[] {
+  const nodes: Node[] = [];
+  const pattern = /`([^`]+)`|\*\*([^*]+)\*\*|\*([^*\s][^*]*)\*/g;
+  let at = 0;
+  for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+    if (match.index > at) nodes.push(document.createTextNode(text.slice(at, match.index)));
+    nodes.push(match[1] !== undefined ? h('code', {}, match[1]) : match[2] !== undefined ? h('strong', {}, match[2]) : h('em', {}, match[3]));
+    at = match.index + match[0].length;
+  }
+  if (at < text.length) nodes.push(document.createTextNode(text.slice(at)));
+  return nodes;
+}
+
+/** Block markdown: headings, `-` lists, `:::` callout fences dropped, paragraphs; built with DOM nodes only. */
+function markdown(text: string): HTMLElement {
+  const root = h('div', { class: 'md' });
+  let list: HTMLUListElement | null = null;
+  for (const line of text.split('\n')) {
+    const item = /^\s*[-*] (.*)$/.exec(line);
+    if (item) {
+      list ??= root.appendChild(h('ul'));
+      list.append(h('li', {}, ...inline(item[1]!)));
+      continue;
+    }
+    list = null;
+    if (/^:::/.test(line)) {
+      const label = line.slice(3).trim();
+      if (label) root.append(h('div', { class: 'callout' }, label.toLowerCase()));
+      continue;
+    }
+    const heading = /^(#{1,4}) (.*)$/.exec(line);
+    if (heading) root.append(h('div', { class: 'md-heading' }, ...inline(heading[2]!)));
+    else if (line.trim() !== '') root.append(h('p', {}, ...inline(line)));
+  }
+  return root;
+}
+
 // ---------------------------------------------------------------- transcript
 
 /** One message as an element (sub-sessions nested inside their tool call). */
@@ -96,7 +136,7 @@ function renderMessage(m: TranscriptMessage, streaming = false): HTMLElement {
       return h(
         'div',
         { ...base, 'data-interaction': m.interactionId ?? undefined, 'data-outcome': outcome, 'data-complete': String(m.complete), 'data-stop-reason': m.stopReason ?? '' },
-        m.text,
+        m.format === 'markdown' || m.format === 'text' || m.format === '' ? markdown(m.text) : m.text,
         h('span', { class: 'meta', hidden: assistantMeta(m, outcome, streaming) === '' }, assistantMeta(m, outcome, streaming)),
       );
     }
@@ -116,7 +156,12 @@ function renderMessage(m: TranscriptMessage, streaming = false): HTMLElement {
     }
     case 'media':
       // shown as text: markdown or HTML from a tool is never injected into the page
-      return h('div', { ...base, 'data-foreign': String(m.foreign) }, h('span', { class: 'meta' }, `media (${m.contentType})`), m.content ?? m.url ?? '');
+      return h(
+        'div',
+        { ...base, 'data-foreign': String(m.foreign) },
+        h('span', { class: 'meta' }, `media (${m.contentType})`),
+        m.contentType === 'text/markdown' && m.content !== null ? markdown(m.content) : (m.content ?? m.url ?? ''),
+      );
     case 'system':
       return h('div', { ...base, 'data-severity': m.severity }, m.text);
     case 'error':
@@ -390,7 +435,7 @@ function start(config: DemoConfig): { client: RealtimeClient; voice: Voice } {
         });
         const item = h(
           'li',
-          { 'data-testid': 'session', 'data-session-id': entry.session_id, class: entry.session_id === currentSessionId ? 'current' : undefined, title: entry.session_id },
+          { 'data-testid': 'session', 'data-session-id': entry.session_id, class: entry.session_id === currentSessionId ? 'current' : undefined, title: `${entry.session_name || 'Untitled chat'} (${entry.session_id})` },
           h('span', { class: 'name' }, entry.session_name || 'Untitled chat'),
           h('span', { class: 'muted small' }, [entry.agent_name, shortTime(entry.updated_at ?? entry.created_at)].filter(Boolean).join(' · ')),
           remove,
