@@ -243,6 +243,22 @@ describe('npm start (the built-in simulator)', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('the avatar panel starts an avatar on the fake HeyGen, sees its stream ready, and stops it', { timeout: 60_000 }, async () => {
+    const demo = await spawnDemo(['--port', '0', '--no-open']);
+    const { page, pageErrors } = await openPage(demo.url);
+    await page.locator(`${byTestId('connection-state')}[data-state="ready"]`).waitFor({ timeout: WAIT });
+    const avatar = page.locator(byTestId('avatar'));
+    expect(await avatar.getAttribute('data-state')).toBe('none');
+    await expect.poll(() => page.locator(byTestId('avatar-start')).isEnabled(), POLL).toBe(true);
+    await page.click(byTestId('avatar-start'));
+    await expect.poll(() => avatar.getAttribute('data-state'), POLL).toBe('connected');
+    await expect.poll(() => page.locator(byTestId('avatar-state')).textContent(), POLL).toMatch(/^connected · session .+ · listening$/); // the stream is ready
+    await screenshot(page, '10-avatar');
+    await page.click(byTestId('avatar-stop'));
+    await expect.poll(() => avatar.getAttribute('data-state'), POLL).toBe('none');
+    expect(pageErrors).toEqual([]);
+  });
+
   it('says clearly when the port is taken', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
