@@ -60,7 +60,10 @@ export function parseDemoArgs(argv, env = {}) {
       allowPositionals: false,
     }));
   } catch (error) {
-    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    const message = error instanceof Error ? error.message : String(error);
+    // the simulator's own flags (--profile, --seed, --latency…) belong to the bare simulator
+    const hint = /Unknown option/.test(message) ? ' (the simulator alone, with its own options, is "npm run sim -- --help")' : '';
+    return { ok: false, error: `${message}${hint}` };
   }
 
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
