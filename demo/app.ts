@@ -582,7 +582,7 @@ function start(config: DemoConfig): { client: RealtimeClient; voice: Voice } {
         const name = button.dataset.fault!;
         faultResult.textContent = `${name}…`;
         delete faultResult.dataset.ok;
-        const response = await fetch(`/faults/${name}`, { method: 'POST' });
+        const response = await fetch(`/faults/${name}`, { method: 'POST', headers: { 'x-agentc-demo': '1' } });
         const body = (await response.json().catch(() => ({ ok: false, message: `HTTP ${response.status}` }))) as { ok: boolean; message: string };
         faultResult.dataset.ok = String(body.ok);
         faultResult.dataset.fault = name;

@@ -152,6 +152,8 @@ async function main() {
     if (path.startsWith('/faults/')) {
       const name = path.slice('/faults/'.length);
       if (req.method !== 'POST') return sendJson(res, 405, { ok: false, message: 'Faults are injected with POST' });
+      // a custom header needs a CORS preflight, which this server never grants: other sites cannot press the buttons
+      if (req.headers['x-agentc-demo'] !== '1') return sendJson(res, 403, { ok: false, message: 'Fault requests carry the header x-agentc-demo: 1 (the page sends it)' });
       if (!sim) {
         return sendJson(res, 409, {
           ok: false,
@@ -213,6 +215,9 @@ async function main() {
       '  Ctrl-C to stop',
     ].join('\n'),
   );
+  if (!['127.0.0.1', '::1', 'localhost'].includes(options.host)) {
+    console.warn(`  warning: listening on ${options.host}: anyone who reaches it gets the page's login (/config.json) and the fault buttons`);
+  }
 
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));

@@ -179,6 +179,10 @@ describe('npm start (the built-in simulator)', () => {
     await expect.poll(() => page.locator(byTestId('streaming')).count(), POLL).toBe(0);
     await screenshot(page, '04-cancelled');
 
+    // another site cannot press the buttons: without the page's header the server refuses
+    const forged = await fetch(new URL('/faults/drop', demo.url), { method: 'POST' });
+    expect(forged.status).toBe(403);
+
     // drop: reconnecting, then ready again
     let from = await timelineLength(page);
     await page.click(byTestId('fault-drop'));
@@ -284,7 +288,7 @@ describe('npm start -- --url (a server started elsewhere)', () => {
 
     const config = (await (await fetch(new URL('/config.json', demo.url))).json()) as { apiUrl: string; simulator: boolean; faults: string[] };
     expect(config).toMatchObject({ apiUrl: sim.httpUrl, simulator: false, faults: [] });
-    const refused = await fetch(new URL('/faults/drop', demo.url), { method: 'POST' });
+    const refused = await fetch(new URL('/faults/drop', demo.url), { method: 'POST', headers: { 'x-agentc-demo': '1' } });
     expect(refused.status).toBe(409);
     expect(((await refused.json()) as { message: string }).message).toMatch(/needs the built-in simulator.*without --url/);
 
