@@ -501,15 +501,6 @@ function start(config: DemoConfig): { client: RealtimeClient; voice: Voice } {
     if (event.key === ' ' || event.key === 'Enter') release();
   });
   client.connection$.subscribe((status) => (ptt.disabled = status.state !== 'ready' && !held));
-  if (config.simulator) {
-    // The voice tells the server its mode when the mode changes; a server that was not ready then (or a
-    // new UI session after a restart) has not heard it, so the page says it again at every ready.
-    let wasReady = false;
-    client.connection$.subscribe((status) => {
-      if (status.state === 'ready' && !wasReady) run(() => client.send({ type: 'set_voice_input_mode', mode: 'ptt' }));
-      wasReady = status.state === 'ready';
-    });
-  }
   const showLevel = (value: number) => {
     level.style.width = `${Math.round(value * 100)}%`;
     level.dataset.level = value.toFixed(2);

@@ -63,7 +63,8 @@ export interface VoiceOptions {
   /**
    * Also tell the server the mode (`set_voice_input_mode`) and push-to-talk (`ptt_start`, `ptt_end`).
    * Only for servers that implement them (the simulator's `full` profile): the Agent C server answers
-   * them with a warning, and they pre-empt a running answer. @default false
+   * them with a warning, and they pre-empt a running answer. Told once the client is ready, and again
+   * after every reconnect (a restarted server forgets them). @default false
    */
   readonly serverInputModes?: boolean;
   /** The audio context of playback (one the app owns; not closed by the voice). Capture makes its own. */
@@ -482,15 +483,39 @@ export function createVoice(client: RealtimeClient, options: VoiceOptions = {}):
   ];
   if (options.serverInputModes) {
     const tell = (event: Parameters<RealtimeClient['send']>[0]): void => void client.send(event).catch(() => undefined);
-    let lastMode: InputMode | null = null;
+    // What the server was told on this connection. Told only while ready (a command sent earlier is
+    // refused `not_ready`), and told again at every ready: a restarted server forgot it.
+    let told: InputMode | null = null;
     let pressed = false;
-    subscriptions.push(
-      state$.subscribe((view) => {
-        if (view.mode !== lastMode && view.mode !== 'off') tell({ type: 'set_voice_input_mode', mode: view.mode });
-        lastMode = view.mode;
-        const holding = view.mode === 'ptt' && view.speaking;
-        if (holding !== pressed) tell({ type: holding ? 'ptt_start' : 'ptt_end' });
+    let ready = false;
+    let view: { mode: InputMode; speaking: boolean } | null = null;
+    // (what was told is noted before it is sent: a send makes connection$ emit its counts at once, re-entering)
+    const sync = (): void => {
+      if (!ready || view === null) return;
+      const mode = view.mode;
+      if (mode !== told) {
+        told = mode;
+        if (mode !== 'off') tell({ type: 'set_voice_input_mode', mode });
+      }
+      const holding = mode === 'ptt' && view.speaking;
+      if (holding !== pressed) {
         pressed = holding;
+        tell({ type: holding ? 'ptt_start' : 'ptt_end' });
+      }
+    };
+    subscriptions.push(
+      client.connection$.subscribe((status) => {
+        const now = status.state === 'ready';
+        if (now && !ready) {
+          told = null;
+          pressed = false;
+        }
+        ready = now;
+        sync();
+      }),
+      state$.subscribe((next) => {
+        view = next;
+        sync();
       }),
     );
   }

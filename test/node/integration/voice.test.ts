@@ -152,6 +152,25 @@ describe('voice in Node (a scripted source, a recording player)', () => {
     expect(audioIn(sim, client).samples).toBe(5_120);
   });
 
+  it('serverInputModes: the mode is told once ready (a voice made before connect()), and again after a server restart', async () => {
+    const sim = await startSim({ profile: 'full' });
+    const h = makeClient(sim);
+    const mic = sineSource();
+    const voice = createVoice(h.client, { source: mic.source, player: recordingPlayer().player, mode: 'ptt', serverInputModes: true });
+    const told = () => sim.control.frames.filter((frame) => frame.direction === 'in' && frame.text?.includes('"set_voice_input_mode"'));
+    await h.connect();
+    await until(() => told().length === 1, 2_000, 'the mode told at the first ready');
+    expect(JSON.parse(told()[0]!.text!)).toEqual({ type: 'set_voice_input_mode', mode: 'ptt' });
+    const first = told()[0]!.connection;
+    sim.control.restart({ downMs: 50 }); // every UI session forgotten
+    await until(() => told().length === 2, 5_000, 'the mode told again after the restart');
+    expect(told()[1]!.connection).toBeGreaterThan(first);
+    const errors: string[] = [];
+    h.client.errors$.subscribe((error) => errors.push(error.reason));
+    voice.dispose();
+    expect(errors).toEqual([]);
+  });
+
   it('speech comes back at 24 kHz for an OpenAI voice, nothing is played for none, and a cancel stops it and drops the rest', async () => {
     const sim = await startSim({ profile: 'full', deltaMs: 20 });
     const { h, client, voice, speakers } = await voiceOn(sim, { mode: 'off' });
