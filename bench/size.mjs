@@ -4,6 +4,7 @@
 // shared dependencies once: the "audio adds" line).
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { createReport, log } from './report.mjs';
 
 async function size(contents) {
   const result = await build({
@@ -24,7 +25,15 @@ const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
 const core = await size(`export * from './dist/index.js';`);
 const audio = await size(`export * from './dist/audio/index.js';`);
 const both = await size(`export * from './dist/index.js'; export * as audio from './dist/audio/index.js';`);
-console.log('bundle size (esbuild, min + gzip)');
-console.log(`  agentc-realtime          ${kb(core.gzip).padStart(9)}  (min ${kb(core.min)}; budget 35 KB)`);
-console.log(`  agentc-realtime/audio    ${kb(audio.gzip).padStart(9)}  (min ${kb(audio.min)}; alone)`);
-console.log(`  audio adds to the core   ${kb(both.gzip - core.gzip).padStart(9)}`);
+log('bundle size (esbuild, min + gzip)');
+log(`  agentc-realtime          ${kb(core.gzip).padStart(9)}  (min ${kb(core.min)}; budget 35 KB)`);
+log(`  agentc-realtime/audio    ${kb(audio.gzip).padStart(9)}  (min ${kb(audio.min)}; alone)`);
+log(`  audio adds to the core   ${kb(both.gzip - core.gzip).padStart(9)}`);
+
+const report = createReport('size');
+const sizeFigure = (id, label, bytes, target, note) => report.figure({ id, label, value: bytes.gzip / 1024, unit: 'KB', bytes: bytes.gzip, minified: bytes.min, target, note });
+sizeFigure('size.core', 'size: agentc-realtime, min+gzip', core, { on: 'value', op: '<=', value: 35, source: 'README (budget)' });
+sizeFigure('size.coreVsReference', 'size: agentc-realtime vs the old SDK', core, { on: 'value', op: '<=', value: 27_868 / 1024, source: 'reference-sdk.md §8 (old SDK 27,868 B min+gzip)' });
+sizeFigure('size.audio', 'size: agentc-realtime/audio alone, min+gzip', audio);
+report.figure({ id: 'size.audioAdds', label: 'size: audio entry added to the core, min+gzip', value: (both.gzip - core.gzip) / 1024, unit: 'KB', bytes: both.gzip - core.gzip });
+report.emit();
