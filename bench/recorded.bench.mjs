@@ -12,17 +12,19 @@
 //
 // BENCH_REPS (default 9), BENCH_LOOPS (default 40: how many times one repetition decodes each set).
 import { existsSync, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { decodeServerFrame } from '../dist/protocol.js';
 import { createReport, log, median } from './report.mjs';
 
 const REPS = Number(process.env.BENCH_REPS ?? 9);
 const LOOPS = Number(process.env.BENCH_LOOPS ?? 40);
-const dir = new URL('../../shared/protocol/real-server/', import.meta.url);
+// BENCH_RECORDINGS: another folder of recordings (the tests point it at a missing one).
+const dir = process.env.BENCH_RECORDINGS ? pathToFileURL(`${process.env.BENCH_RECORDINGS}/`) : new URL('../../shared/protocol/real-server/', import.meta.url);
 const report = createReport('recorded');
 
 if (!existsSync(dir)) {
-  log('recorded: skipped: no recordings of the real server (../shared/protocol/real-server/ beside the repository, present at development time only)');
-  report.note('recorded: skipped (../shared/protocol/real-server/ is absent: it exists at development time only)');
+  log('recorded: skipped: no recordings of the real server (../shared/protocol/real-server/ beside the repository: present at development time only)');
+  report.note('recorded: skipped, no recordings of the real server (../shared/protocol/real-server/ beside the repository: present at development time only)');
   report.emit();
   process.exit(0);
 }
