@@ -51,7 +51,10 @@ function heapUsed() {
 /** Opens `CLIENTS` of `open()`, BATCH at a time; returns them. */
 async function openAll(open) {
   const all = [];
-  for (let i = 0; i < CLIENTS; i += BATCH) all.push(...(await Promise.all(Array.from({ length: Math.min(BATCH, CLIENTS - i) }, open))));
+  for (let i = 0; i < CLIENTS; i += BATCH) {
+    all.push(...(await Promise.all(Array.from({ length: Math.min(BATCH, CLIENTS - i) }, open))));
+    if (process.env.BENCH_DEBUG && all.length % 100 === 0) console.error(`  ${all.length} open (${(performance.now() / 1000).toFixed(1)} s)`);
+  }
   return all;
 }
 
@@ -138,5 +141,9 @@ report.figure({
   clients: CLIENTS,
 });
 report.emit();
+const exited = once(child, 'exit');
 killChild();
-await once(child, 'exit');
+// the simulator closes its sockets on SIGTERM; if that takes too long, it is killed outright
+const stuck = setTimeout(() => child.kill('SIGKILL'), 5_000);
+await exited;
+clearTimeout(stuck);
