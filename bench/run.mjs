@@ -2,7 +2,8 @@
 // with the flags it needs and `--json`, then ONE table of every figure — value, baseline (measured
 // in the same run), ratio, target, verdict — on stdout, and `bench/results.json` with the machine,
 // Node's version, the date, the commit and every figure. The benches' own text goes to stderr as
-// they run (progress). Exits 1 if a bench failed; a target missed is a verdict, not a failure.
+// they run (progress). Exits 1 if a bench failed (or overran its time and was stopped); a target
+// missed is a verdict, not a failure.
 //
 // Options:
 //   --quick        fewer repetitions and smaller workloads (a few minutes instead of ~10)
@@ -45,18 +46,45 @@ const BENCHES = [
   { name: 'size', script: 'size.mjs', quick: {}, smoke: {} },
 ];
 
+/** How long one bench may run before it is stopped and reported as failed, per profile. */
+const TIMEOUT_S = { full: 300, quick: 180, smoke: 60 };
+
 /** Runs one bench; resolves with its parsed JSON line, or rejects with what went wrong. */
 function runBench(bench) {
   const env = { ...process.env, ...Object.fromEntries(Object.entries(profile === 'full' ? {} : bench[profile]).map(([k, v]) => [k, String(v)])) };
   const script = fileURLToPath(new URL(`./${bench.script}`, import.meta.url));
-  const child = spawn(process.execPath, [...(bench.flags ?? []), script, '--json'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  // its own process group, so a bench that overruns is stopped with the simulator it started
+  const child = spawn(process.execPath, [...(bench.flags ?? []), script, '--json'], { env, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
   let stdout = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk) => (stdout += chunk));
+  const stop = () => {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  };
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stop();
+  }, TIMEOUT_S[profile] * 1000);
+  // Ctrl-C reaches only the runner (the bench has its own group): stop the bench too
+  const interrupted = () => {
+    stop();
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      process.off('SIGINT', interrupted);
+      process.off('SIGTERM', interrupted);
       const line = stdout.trim().split('\n').at(-1) ?? '';
+      if (timedOut) return reject(new Error(`stopped after ${TIMEOUT_S[profile]} s`));
       if (code !== 0) return reject(new Error(`exited with ${signal ?? `code ${code}`}`));
       try {
         resolve(JSON.parse(line));
