@@ -137,7 +137,7 @@ const rows = figures.map((figure) => [
   figure.label,
   formatNumber(figure.value, figure.unit),
   figure.baseline === undefined ? '—' : formatNumber(figure.baseline, figure.unit),
-  figure.ratio === undefined ? '—' : formatNumber(figure.ratio),
+  figure.ratio === undefined ? '—' : Math.abs(figure.ratio) < 100 ? figure.ratio.toFixed(2) : formatNumber(figure.ratio),
   targetText(figure),
   figure.verdict,
 ]);
