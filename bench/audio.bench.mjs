@@ -13,6 +13,7 @@
 //
 // BENCH_SECONDS (default 10), BENCH_REPS (default 15).
 import { createResampler, floatToPcm16, pcm16ToFloat } from '../dist/audio/dsp.js';
+import { createReport, log } from './report.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const REPS = Number(process.env.BENCH_REPS ?? 15);
@@ -113,14 +114,27 @@ for (let r = 0; r < REPS; r++) {
 }
 
 const times = (x) => `${Math.round(x).toLocaleString('en')}×`;
-console.log(`audio: ${SECONDS} s of audio per run, ${REPS} interleaved reps after a warm-up, medians, × real time on one core`);
-console.log(`  ${'path'.padEnd(44)}${'block'.padStart(6)}${'wall'.padStart(9)}${'CPU'.padStart(9)}${'fastest'.padStart(10)}`);
+log(`audio: ${SECONDS} s of audio per run, ${REPS} interleaved reps after a warm-up, medians, × real time on one core`);
+log(`  ${'path'.padEnd(44)}${'block'.padStart(6)}${'wall'.padStart(9)}${'CPU'.padStart(9)}${'fastest'.padStart(10)}`);
 const verdicts = [];
+const report = createReport('audio');
 paths.forEach((path, i) => {
   const wall = median(runs[i].map((run) => run.wall));
   const cpu = median(runs[i].map((run) => run.cpu));
   const fastest = Math.max(...runs[i].map((run) => run.wall));
-  console.log(`  ${path.label.padEnd(44)}${String(path.size).padStart(6)}${times(wall).padStart(9)}${times(cpu).padStart(9)}${times(fastest).padStart(10)}`);
+  log(`  ${path.label.padEnd(44)}${String(path.size).padStart(6)}${times(wall).padStart(9)}${times(cpu).padStart(9)}${times(fastest).padStart(10)}`);
   if (path.target) verdicts.push(wall >= TARGET);
+  const slug = path.label.trim().split(/\s+/)[0];
+  const rates = path.label.match(/([\d.]+) kHz → ([\d.]+) kHz/);
+  report.figure({
+    id: `audio.${slug}.${rates[1]}-${rates[2]}.${path.size}`,
+    label: `audio: ${path.label.replace(/\s+/g, ' ')}, ${path.size}-sample blocks`,
+    value: wall,
+    unit: '× real time',
+    cpu,
+    fastest,
+    target: path.target ? { on: 'value', op: '>=', value: TARGET, source: 'README (voice DSP on one core)' } : undefined,
+  });
 });
-console.log(`  target: capture 48 kHz → 24 kHz + floatToPcm16 >= ${TARGET}× real time (median, wall), both block sizes: ${verdicts.every(Boolean) ? 'met' : 'NOT met'}`);
+log(`  target: capture 48 kHz → 24 kHz + floatToPcm16 >= ${TARGET}× real time (median, wall), both block sizes: ${verdicts.every(Boolean) ? 'met' : 'NOT met'}`);
+report.emit();

@@ -37,6 +37,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import { createClient } from '../dist/index.js';
+import { createReport, log } from './report.mjs';
 
 const N = Number(process.env.BENCH_N ?? 200_000);
 const REPS = Number(process.env.BENCH_REPS ?? 9);
@@ -331,29 +332,47 @@ const range = (mode) => `min ${rate(Math.min(...pick(mode, 'rate')))}, max ${rat
 const leaks = (mode) => (runs[mode].every((run) => run.collected) ? 'collected' : `NOT collected in ${runs[mode].filter((run) => !run.collected).length} of ${REPS} runs`);
 const heapRange = (mode, key) => `min ${MB(Math.min(...pick(mode, key)), 2)}, max ${MB(Math.max(...pick(mode, key)), 2)}`;
 
-console.log(`client: firehose of ${N.toLocaleString('en')} text_delta frames over loopback (simulator in a child process), ${REPS} interleaved reps after a warm-up, medians`);
-console.log(`  raw ws + JSON.parse   ${rate(rawRate)} deltas/s  (${range('raw')}; ${rate(median(pick('raw', 'cpuRate')))} per CPU-second)`);
-console.log(`  createClient events$  ${rate(clientRate)} deltas/s  (${range('client')}; ${rate(median(pick('client', 'cpuRate')))} per CPU-second)`);
-console.log(`  ratio client/raw      ${pairedRatio.toFixed(2)}  (median of the per-rep ratios; ratio of the medians ${ratio.toFixed(2)})  target >= ${THROUGHPUT_TARGET}: ${verdict(pairedRatio >= THROUGHPUT_TARGET)}`);
-console.log(`  per CPU-second        ${cpuRatio.toFixed(2)}  (client CPU per delta vs raw, per rep)  target >= ${THROUGHPUT_TARGET}: ${verdict(cpuRatio >= THROUGHPUT_TARGET)}`);
+log(`client: firehose of ${N.toLocaleString('en')} text_delta frames over loopback (simulator in a child process), ${REPS} interleaved reps after a warm-up, medians`);
+log(`  raw ws + JSON.parse   ${rate(rawRate)} deltas/s  (${range('raw')}; ${rate(median(pick('raw', 'cpuRate')))} per CPU-second)`);
+log(`  createClient events$  ${rate(clientRate)} deltas/s  (${range('client')}; ${rate(median(pick('client', 'cpuRate')))} per CPU-second)`);
+log(`  ratio client/raw      ${pairedRatio.toFixed(2)}  (median of the per-rep ratios; ratio of the medians ${ratio.toFixed(2)})  target >= ${THROUGHPUT_TARGET}: ${verdict(pairedRatio >= THROUGHPUT_TARGET)}`);
+log(`  per CPU-second        ${cpuRatio.toFixed(2)}  (client CPU per delta vs raw, per rep)  target >= ${THROUGHPUT_TARGET}: ${verdict(cpuRatio >= THROUGHPUT_TARGET)}`);
 const rawIdle = 1 - median(pick('raw', 'rate')) / median(pick('raw', 'cpuRate'));
-if (rawIdle > 0.15) console.log(`  note: the raw client was idle ~${Math.round(rawIdle * 100)} % of its window (waiting for the simulator); the CPU-second ratio is the fairer one`);
-console.log(`  retained heap, text (${textLength.toLocaleString('en')} chars) held, connection open:`);
-console.log(`    raw ${MB(rawRetained)} MB, client ${MB(clientRetained)} MB, ratio client/raw ${heapRatio.toFixed(2)}  target <= ${HEAP_TARGET}: ${heapRatio <= HEAP_TARGET ? 'met' : 'NOT met'}`);
-console.log(`  after close/dispose, text still held: raw ${MB(median(pick('raw', 'released')))} MB (socket ${leaks('raw')}), client ${MB(median(pick('client', 'released')))} MB (client ${leaks('client')})`);
-console.log(`  sendText + streaming$ (assistant emissions counted, latest message kept):`);
-console.log(`    createClient streaming$  ${rate(streamingRate)} deltas/s  (${range('streaming')}; ${rate(median(pick('streaming', 'cpuRate')))} per CPU-second; client ${leaks('streaming')})`);
-console.log(`    ratio streaming$/raw     ${streamingPaired.toFixed(2)}  (median of the per-rep ratios; ratio of the medians ${streamingRatio.toFixed(2)})  target >= ${STREAMING_TARGET}: ${verdict(streamingPaired >= STREAMING_TARGET)}`);
-console.log(`    per CPU-second           ${streamingCpuRatio.toFixed(2)}  (streaming$ CPU per delta vs raw, per rep)  target >= ${STREAMING_TARGET}: ${verdict(streamingCpuRatio >= STREAMING_TARGET)}`);
-console.log(`  answer of ${N.toLocaleString('en')} deltas built through the client, only the final transcript kept (last messages$ value):`);
-console.log(`    answer text ${runs.answer[0].textLength.toLocaleString('en')} chars = ${MB(answerBytes, 2)} MB (${runs.answer[0].latin1 ? 'Latin-1, 1 byte per char' : 'two-byte, 2 bytes per char'})`);
-console.log(`    retained, client open     ${MB(answerRetained, 2)} MB  (${heapRange('answer', 'retained')})  ratio retained/text ${answerRatio.toFixed(2)}  target <= ${ANSWER_HEAP_TARGET}: ${verdict(answerRatio <= ANSWER_HEAP_TARGET)}`);
-console.log(`    after dispose, transcript only  ${MB(answerReleased, 2)} MB  (${heapRange('answer', 'released')})  ratio ${answerReleasedRatio.toFixed(2)}  (client ${leaks('answer')})`);
+if (rawIdle > 0.15) log(`  note: the raw client was idle ~${Math.round(rawIdle * 100)} % of its window (waiting for the simulator); the CPU-second ratio is the fairer one`);
+log(`  retained heap, text (${textLength.toLocaleString('en')} chars) held, connection open:`);
+log(`    raw ${MB(rawRetained)} MB, client ${MB(clientRetained)} MB, ratio client/raw ${heapRatio.toFixed(2)}  target <= ${HEAP_TARGET}: ${heapRatio <= HEAP_TARGET ? 'met' : 'NOT met'}`);
+log(`  after close/dispose, text still held: raw ${MB(median(pick('raw', 'released')))} MB (socket ${leaks('raw')}), client ${MB(median(pick('client', 'released')))} MB (client ${leaks('client')})`);
+log(`  sendText + streaming$ (assistant emissions counted, latest message kept):`);
+log(`    createClient streaming$  ${rate(streamingRate)} deltas/s  (${range('streaming')}; ${rate(median(pick('streaming', 'cpuRate')))} per CPU-second; client ${leaks('streaming')})`);
+log(`    ratio streaming$/raw     ${streamingPaired.toFixed(2)}  (median of the per-rep ratios; ratio of the medians ${streamingRatio.toFixed(2)})  target >= ${STREAMING_TARGET}: ${verdict(streamingPaired >= STREAMING_TARGET)}`);
+log(`    per CPU-second           ${streamingCpuRatio.toFixed(2)}  (streaming$ CPU per delta vs raw, per rep)  target >= ${STREAMING_TARGET}: ${verdict(streamingCpuRatio >= STREAMING_TARGET)}`);
+log(`  answer of ${N.toLocaleString('en')} deltas built through the client, only the final transcript kept (last messages$ value):`);
+log(`    answer text ${runs.answer[0].textLength.toLocaleString('en')} chars = ${MB(answerBytes, 2)} MB (${runs.answer[0].latin1 ? 'Latin-1, 1 byte per char' : 'two-byte, 2 bytes per char'})`);
+log(`    retained, client open     ${MB(answerRetained, 2)} MB  (${heapRange('answer', 'retained')})  ratio retained/text ${answerRatio.toFixed(2)}  target <= ${ANSWER_HEAP_TARGET}: ${verdict(answerRatio <= ANSWER_HEAP_TARGET)}`);
+log(`    after dispose, transcript only  ${MB(answerReleased, 2)} MB  (${heapRange('answer', 'released')})  ratio ${answerReleasedRatio.toFixed(2)}  (client ${leaks('answer')})`);
 
 // Nothing of ours should be left: no timers, no sockets (only the simulator's pipe and process).
 const left = process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout' || kind === 'TCPSocketWrap' || kind === 'TCPWrap');
-if (left.length > 0) console.log(`  warning: still active after the runs: ${left.join(', ')}`);
-console.log(`  (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+if (left.length > 0) log(`  warning: still active after the runs: ${left.join(', ')}`);
+log(`  (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+
+const report = createReport('client');
+const THROUGHPUT = { on: 'ratio', op: '>=', value: THROUGHPUT_TARGET, source: 'README (events$ over loopback)' };
+const STREAMING = { on: 'ratio', op: '>=', value: STREAMING_TARGET, source: 'README (streaming$ over loopback)' };
+const rawLabel = 'raw ws + JSON.parse, same run';
+report.figure({ id: 'client.events', label: 'loopback: events$ deltas/s (paired ratio)', value: clientRate, unit: 'deltas/s', baseline: rawRate, baselineLabel: rawLabel, ratio: pairedRatio, ratioLabel: 'client / raw, median of per-rep ratios', target: THROUGHPUT });
+report.figure({ id: 'client.eventsCpu', label: 'loopback: events$ deltas per CPU-second', value: median(pick('client', 'cpuRate')), unit: 'deltas/s', baseline: median(pick('raw', 'cpuRate')), baselineLabel: rawLabel, ratio: cpuRatio, ratioLabel: 'client / raw, median of per-rep ratios', target: THROUGHPUT });
+report.figure({ id: 'client.eventsVsReference', label: 'loopback: events$ deltas/s vs the old SDK', value: clientRate, unit: 'deltas/s', target: { on: 'value', op: '>=', value: 108_739, source: 'reference-sdk.md §6 (old SDK over loopback, console silenced: 108,739 ev/s)' } });
+report.figure({ id: 'client.streaming', label: 'loopback: sendText + streaming$ deltas/s (paired ratio)', value: streamingRate, unit: 'deltas/s', baseline: rawRate, baselineLabel: rawLabel, ratio: streamingPaired, ratioLabel: 'client / raw, median of per-rep ratios', target: STREAMING });
+report.figure({ id: 'client.streamingCpu', label: 'loopback: streaming$ deltas per CPU-second', value: median(pick('streaming', 'cpuRate')), unit: 'deltas/s', baseline: median(pick('raw', 'cpuRate')), baselineLabel: rawLabel, ratio: streamingCpuRatio, ratioLabel: 'client / raw, median of per-rep ratios', target: STREAMING });
+report.figure({ id: 'client.heap', label: `loopback: retained heap after ${N.toLocaleString('en')} deltas`, value: clientRetained / 1024 / 1024, unit: 'MB', baseline: rawRetained / 1024 / 1024, baselineLabel: rawLabel, ratio: heapRatio, ratioLabel: 'client / raw', target: { on: 'ratio', op: '<=', value: HEAP_TARGET, source: 'README' } });
+report.figure({ id: 'client.heapPerDelta', label: 'loopback: retained heap per delta vs the old SDK', value: clientRetained / N, unit: 'B', baseline: rawRetained / N, baselineLabel: rawLabel, ratio: heapRatio, ratioLabel: 'client / raw', target: { on: 'value', op: '<=', value: 476, source: 'reference-sdk.md §6 (old SDK held ~476 B per event)' } });
+report.figure({ id: 'client.answerHeap', label: `transcript heap of a ${N.toLocaleString('en')}-delta answer / its text`, value: answerRetained / 1024 / 1024, unit: 'MB', baseline: answerBytes / 1024 / 1024, baselineLabel: 'the answer text itself', ratio: answerRatio, ratioLabel: 'heap / text', target: { on: 'ratio', op: '<=', value: ANSWER_HEAP_TARGET, source: 'README' } });
+if (rawIdle > 0.15) report.note(`loopback: the raw client was idle ~${Math.round(rawIdle * 100)} % of its window (waiting for the simulator); the per-CPU-second ratios are the fairer ones`);
+for (const mode of ['raw', 'client', 'streaming', 'answer']) {
+  if (!runs[mode].every((run) => run.collected)) report.note(`loopback: ${mode} mode ${leaks(mode)}`);
+}
+report.emit();
 
 killChild();
 await once(child, 'exit');

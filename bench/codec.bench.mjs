@@ -2,6 +2,7 @@
 // plain JSON.parse in the same run (interleaved repetitions, medians). Target: ratio >= 0.67.
 import { decodeServerFrame } from '../dist/protocol.js';
 import { textDeltaFrames } from './frames.mjs';
+import { createReport, log } from './report.mjs';
 
 const N = Number(process.env.BENCH_N ?? 200_000);
 const REPS = Number(process.env.BENCH_REPS ?? 7);
@@ -56,7 +57,21 @@ for (let r = 0; r < REPS; r++) {
 const baseRate = N / (median(base) / 1000);
 const decRate = N / (median(dec) / 1000);
 const ratio = decRate / baseRate;
-console.log(`codec: ${N} text_delta frames (${(bytes / N).toFixed(1)} B avg), ${REPS} interleaved reps, medians`);
-console.log(`  JSON.parse + switch      ${Math.round(baseRate).toLocaleString('en')} frames/s  (${median(base).toFixed(0)} ms)`);
-console.log(`  decodeServerFrame        ${Math.round(decRate).toLocaleString('en')} frames/s  (${median(dec).toFixed(0)} ms)`);
-console.log(`  ratio decode/JSON.parse  ${ratio.toFixed(2)}  (target >= 0.67: ${ratio >= 0.67 ? 'met' : 'NOT met'})`);
+log(`codec: ${N} text_delta frames (${(bytes / N).toFixed(1)} B avg), ${REPS} interleaved reps, medians`);
+log(`  JSON.parse + switch      ${Math.round(baseRate).toLocaleString('en')} frames/s  (${median(base).toFixed(0)} ms)`);
+log(`  decodeServerFrame        ${Math.round(decRate).toLocaleString('en')} frames/s  (${median(dec).toFixed(0)} ms)`);
+log(`  ratio decode/JSON.parse  ${ratio.toFixed(2)}  (target >= 0.67: ${ratio >= 0.67 ? 'met' : 'NOT met'})`);
+
+const report = createReport('codec');
+report.figure({
+  id: 'codec.textDelta',
+  label: 'codec: decodeServerFrame, text_delta frames',
+  value: decRate,
+  unit: 'frames/s',
+  baseline: baseRate,
+  baselineLabel: 'JSON.parse + switch',
+  ratio,
+  ratioLabel: 'decode / JSON.parse',
+  target: { on: 'ratio', op: '>=', value: 0.67, source: 'README (validation costs at most 1.5× plain parsing)' },
+});
+report.emit();

@@ -1,6 +1,8 @@
 // Deterministic realistic `text_delta` frames, shaped as the server sends them
 // (reference-sdk.md §6.1): ~180 bytes, ~12 % special tokens.
 
+import { WebSocket } from 'ws';
+import { createSimulator } from '../dist/sim/index.js';
 import { createRandom as prng } from '../dist/sim/random.js';
 
 const WORDS = (
@@ -31,3 +33,42 @@ export function textDeltaFrames(n, seed = 42, sessionId = 'alpine-option-sardine
   }
   return frames;
 }
+
+/**
+ * The frames of an in-process simulator (default profile): its initialization burst up to the
+ * first `user_turn_start`, and the whole answer to `stream 3` from the firehose agent (3 deltas),
+ * as the texts it sent; plus the token it issued.
+ */
+export async function recordSimulatorFrames() {
+  const sim = await createSimulator({ record: false, deltaMs: 0, firehoseDeltas: 3 });
+  try {
+    const base = `http://127.0.0.1:${sim.port}`;
+    const login = await fetch(`${base}/api/rt/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'changeme' }),
+    }).then((r) => r.json());
+    const socket = new WebSocket(`ws://127.0.0.1:${sim.port}/api/rt/ws?token=${login.agent_c_token}&agent_key=firehose`);
+    const burst = [];
+    const answer = [];
+    await new Promise((resolve, reject) => {
+      socket.on('error', reject);
+      socket.on('message', (data) => {
+        const text = data.toString();
+        const type = JSON.parse(text).type;
+        (answer.length === 0 && burst.at(-1) !== '__sent' ? burst : answer).push(text);
+        if (type !== 'user_turn_start') return;
+        if (answer.length === 0 && burst.at(-1) !== '__sent') {
+          burst.push('__sent');
+          socket.send(JSON.stringify({ type: 'text_input', text: 'stream 3' }));
+        } else resolve();
+      });
+    });
+    socket.close();
+    burst.pop();
+    return { burst, answer, token: login.agent_c_token };
+  } finally {
+    await sim.close();
+  }
+}
+

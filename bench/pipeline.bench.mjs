@@ -15,49 +15,16 @@
 //
 // BENCH_N (default 200,000), BENCH_REPS (default 9).
 import { EventEmitter } from 'node:events';
-import { WebSocket } from 'ws';
 import { createClient } from '../dist/index.js';
-import { createSimulator } from '../dist/sim/index.js';
+import { recordSimulatorFrames } from './frames.mjs';
+import { createReport, log } from './report.mjs';
 
 const N = Number(process.env.BENCH_N ?? 200_000);
 const REPS = Number(process.env.BENCH_REPS ?? 9);
 const PER_READ = 256;
 
 // ------------------------------------------------------------------ frames, recorded from the simulator
-async function record() {
-  const sim = await createSimulator({ record: false, deltaMs: 0, firehoseDeltas: 3 });
-  try {
-    const base = `http://127.0.0.1:${sim.port}`;
-    const login = await fetch(`${base}/api/rt/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: 'changeme' }),
-    }).then((r) => r.json());
-    const socket = new WebSocket(`ws://127.0.0.1:${sim.port}/api/rt/ws?token=${login.agent_c_token}&agent_key=firehose`);
-    const burst = [];
-    const answer = [];
-    await new Promise((resolve, reject) => {
-      socket.on('error', reject);
-      socket.on('message', (data) => {
-        const text = data.toString();
-        const type = JSON.parse(text).type;
-        (answer.length === 0 && burst.at(-1) !== '__sent' ? burst : answer).push(text);
-        if (type !== 'user_turn_start') return;
-        if (answer.length === 0 && burst.at(-1) !== '__sent') {
-          burst.push('__sent');
-          socket.send(JSON.stringify({ type: 'text_input', text: 'stream 3' }));
-        } else resolve();
-      });
-    });
-    socket.close();
-    burst.pop();
-    return { burst, answer, token: login.agent_c_token };
-  } finally {
-    await sim.close();
-  }
-}
-
-const recorded = await record();
+const recorded = await recordSimulatorFrames();
 const firstDelta = recorded.answer.findIndex((text) => JSON.parse(text).type === 'text_delta');
 const lastDelta = recorded.answer.findLastIndex((text) => JSON.parse(text).type === 'text_delta');
 if (firstDelta < 0) throw new Error('pipeline: the simulator sent no text_delta');
@@ -206,9 +173,43 @@ const perDelta = (mode) => best[mode] / N;
 const line = (label, mode) => {
   const ns = perDelta(mode);
   const extra = mode === 'raw' ? '' : `  (+${(ns - perDelta('raw')).toFixed(0)} ns over raw, ratio raw/client ${(perDelta('raw') / ns).toFixed(2)})`;
-  console.log(`  ${label.padEnd(22)}${ns.toFixed(0).padStart(6)} ns CPU per delta${extra}`);
+  log(`  ${label.padEnd(22)}${ns.toFixed(0).padStart(6)} ns CPU per delta${extra}`);
 };
-console.log(`pipeline: ${N.toLocaleString('en')} text_delta frames of the simulator through a scripted socket, in process, fastest of ${REPS} reps`);
+log(`pipeline: ${N.toLocaleString('en')} text_delta frames of the simulator through a scripted socket, in process, fastest of ${REPS} reps`);
 line('raw JSON.parse', 'raw');
 line('createClient events$', 'events');
 line('sendText + streaming$', 'streaming');
+
+// Targets from reference-sdk.md §8 (numbers to beat): the client's per-delta cost at most ~1.3× a
+// bare JSON.parse and switch (raw/client >= 1/1.3), and more than the old SDK's 178,417 deltas/s
+// in process with its console silenced (here per CPU-second, the stricter measure).
+const report = createReport('pipeline');
+const COST_TARGET = { on: 'ratio', op: '>=', value: 1 / 1.3, source: 'reference-sdk.md §8 (at most ~1.3× the cost of JSON.parse + switch)' };
+for (const [mode, label] of [
+  ['events', 'events$'],
+  ['streaming', 'sendText + streaming$'],
+]) {
+  report.figure({
+    id: `pipeline.${mode}`,
+    label: `pipeline: ${label}, CPU per delta (scripted socket)`,
+    value: perDelta(mode),
+    unit: 'ns',
+    baseline: perDelta('raw'),
+    baselineLabel: 'JSON.parse of the same Buffers',
+    ratio: perDelta('raw') / perDelta(mode),
+    ratioLabel: 'raw / client',
+    target: COST_TARGET,
+  });
+}
+report.figure({
+  id: 'pipeline.eventsRate',
+  label: 'pipeline: events$ deltas per CPU-second, in process',
+  value: 1e9 / perDelta('events'),
+  unit: 'deltas/s',
+  baseline: 1e9 / perDelta('raw'),
+  baselineLabel: 'JSON.parse of the same Buffers',
+  ratio: perDelta('raw') / perDelta('events'),
+  ratioLabel: 'client / raw',
+  target: { on: 'value', op: '>=', value: 178_417, source: 'reference-sdk.md §6 (old SDK in process, console silenced: 178,417 ev/s)' },
+});
+report.emit();

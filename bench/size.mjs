@@ -11,11 +11,12 @@
 // - "agentc-realtime/audio" is reported apart, alone and as what it adds to the core (the shared
 //   dependencies counted once); it has no budget.
 //
-// `node bench/size.mjs --json` prints one JSON line instead of the table:
-//   {"bench":"size","unit":"bytes","core":{"min":…,"gzip":…},"createClient":{…},"messages":{…},"audio":{…},"audioAdds":{…}}
+// `node bench/size.mjs --json` prints the figures as one JSON line in the format every bench shares
+// (bench/report.mjs; `bench/run.mjs` gathers them), the table going to stderr.
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { createReport, log } from './report.mjs';
 
 const root = new URL('..', import.meta.url);
 
@@ -58,16 +59,22 @@ export async function measure() {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const figures = await measure();
-  if (process.argv.includes('--json')) {
-    console.log(JSON.stringify({ bench: 'size', unit: 'bytes', ...figures }));
-  } else {
-    const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
-    const line = (name, { min, gzip }, note) => console.log(`  ${name.padEnd(26)}${kb(gzip).padStart(9)}  (min ${kb(min)}${note ? `; ${note}` : ''})`);
-    console.log('bundle size (esbuild, min + gzip -9)');
-    line('agentc-realtime', figures.core, 'budgeted: test/node/tooling/size.test.ts');
-    line('  createClient only', figures.createClient, 'tree-shaken');
-    line('agentc-realtime/messages', figures.messages, 'alone; the core exports the same helpers');
-    line('agentc-realtime/audio', figures.audio, 'alone');
-    line('  audio adds to the core', figures.audioAdds);
-  }
+  const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
+  const line = (name, { min, gzip }, note) => log(`  ${name.padEnd(26)}${kb(gzip).padStart(9)}  (min ${kb(min)}${note ? `; ${note}` : ''})`);
+  log('bundle size (esbuild, min + gzip -9)');
+  line('agentc-realtime', figures.core, 'budget 35 KB; CI ratchet: test/node/tooling/size.test.ts');
+  line('  createClient only', figures.createClient, 'tree-shaken');
+  line('agentc-realtime/messages', figures.messages, 'alone; the core exports the same helpers');
+  line('agentc-realtime/audio', figures.audio, 'alone');
+  line('  audio adds to the core', figures.audioAdds);
+
+  const report = createReport('size');
+  const sizeFigure = (id, label, bytes, target, note) =>
+    report.figure({ id, label, value: bytes.gzip / 1024, unit: 'KB', bytes: bytes.gzip, minified: bytes.min, ...(target ? { target } : {}), ...(note ? { note } : {}) });
+  sizeFigure('size.core', 'size: agentc-realtime, min+gzip', figures.core, { on: 'value', op: '<=', value: 35, source: 'README (budget)' });
+  sizeFigure('size.coreVsReference', 'size: agentc-realtime vs the old SDK', figures.core, { on: 'value', op: '<=', value: 27_868 / 1024, source: 'reference-sdk.md §8 (old SDK 27,868 B min+gzip)' });
+  sizeFigure('size.createClient', 'size: createClient only (tree-shaken), min+gzip', figures.createClient);
+  sizeFigure('size.audio', 'size: agentc-realtime/audio alone, min+gzip', figures.audio);
+  report.figure({ id: 'size.audioAdds', label: 'size: audio entry added to the core, min+gzip', value: figures.audioAdds.gzip / 1024, unit: 'KB', bytes: figures.audioAdds.gzip });
+  report.emit();
 }

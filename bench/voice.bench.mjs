@@ -15,6 +15,7 @@ import { createClient } from '../dist/index.js';
 import { createVoice } from '../dist/audio/index.js';
 import { createResampler, floatToPcm16 } from '../dist/audio/dsp.js';
 import { createSimulator } from '../dist/sim/index.js';
+import { createReport, log } from './report.mjs';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 300);
 const CANCELS = Number(process.env.BENCH_CANCELS ?? 30);
@@ -118,9 +119,30 @@ try {
 
   const p50 = quantile(latencies, 0.5);
   const dsp50 = quantile(dspTimes, 0.5);
-  console.log(`voice (${latencies.length} frames of 4800 samples, ${CANCELS} cancels)`);
-  console.log(`  mic block → socket      p50 ${us(p50)}  p99 ${us(quantile(latencies, 0.99))}   (DSP alone per block p50 ${us(dsp50)}; ratio DSP/pipeline ${(dsp50 / p50).toFixed(2)})`);
-  console.log(`  cancel → player stop    p50 ${us(quantile(cancels, 0.5))}  p99 ${us(quantile(cancels, 0.99))}   (+ at most one render quantum in a browser)`);
+  log(`voice (${latencies.length} frames of 4800 samples, ${CANCELS} cancels)`);
+  log(`  mic block → socket      p50 ${us(p50)}  p99 ${us(quantile(latencies, 0.99))}   (DSP alone per block p50 ${us(dsp50)}; ratio DSP/pipeline ${(dsp50 / p50).toFixed(2)})`);
+  log(`  cancel → player stop    p50 ${us(quantile(cancels, 0.5))}  p99 ${us(quantile(cancels, 0.99))}   (+ at most one render quantum in a browser)`);
+  const report = createReport('voice');
+  for (const q of [0.5, 0.99]) {
+    const name = q === 0.5 ? 'p50' : 'p99';
+    const dsp = quantile(dspTimes, q) * 1000;
+    const value = quantile(latencies, q) * 1000;
+    report.figure({
+      id: `voice.micToSocket.${name}`,
+      label: `voice: microphone block → socket send, ${name}`,
+      value,
+      unit: 'µs',
+      baseline: dsp,
+      baselineLabel: `the DSP alone on the same block, ${name}`,
+      ratio: value / dsp,
+      ratioLabel: 'pipeline / DSP',
+    });
+  }
+  for (const q of [0.5, 0.99]) {
+    const name = q === 0.5 ? 'p50' : 'p99';
+    report.figure({ id: `voice.cancelToStop.${name}`, label: `voice: cancel() → player stop, ${name}`, value: quantile(cancels, q) * 1000, unit: 'µs' });
+  }
+  report.emit();
 } finally {
   client.dispose();
   await sim.close();

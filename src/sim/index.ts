@@ -118,7 +118,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       // the session made at connect has the agent's toolsets without BridgeTools (§13 item 3)
       chat = store.createChatSession(user.userId, agent, chatSessionId ?? undefined, [...agent.toolsets]);
     }
-    const id = uiSessionId ?? `UI-${user.userId}-${slug(random, 2)}`;
+    const id = uiSessionId ?? store.uniqueId(`UI-${user.userId}`, (taken) => bridges.has(taken));
     const bridge = new Bridge(id, user, chat, bridgeContext);
     bridges.set(id, bridge);
     return { bridge, fresh: true };

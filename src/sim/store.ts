@@ -139,10 +139,23 @@ export class Store {
 
   /** A new chat session id, `<user_id>-<word>-<word>`. */
   newChatSessionId(userId: string): string {
-    let id: string;
-    do id = `${userId}-${slug(this.random, 2)}`;
-    while (this.chatSessions.has(id));
-    return id;
+    return this.uniqueId(userId, (id) => this.chatSessions.has(id));
+  }
+
+  /**
+   * `<prefix>-<word>-<word>` not `taken`. Two words give only ~2,000 ids, so after a few draws that
+   * are all taken a number is added (`<prefix>-<word>-<word>-2`, `-3`, ...): a long-running
+   * simulator with thousands of sessions of one user still finds an id.
+   */
+  uniqueId(prefix: string, taken: (id: string) => boolean): string {
+    for (let draw = 0; draw < 20; draw++) {
+      const id = `${prefix}-${slug(this.random, 2)}`;
+      if (!taken(id)) return id;
+    }
+    const base = `${prefix}-${slug(this.random, 2)}`;
+    let n = 2;
+    while (taken(`${base}-${n}`)) n++;
+    return `${base}-${n}`;
   }
 
   /**
