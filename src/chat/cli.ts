@@ -23,6 +23,7 @@ import type { AuthOptions, ConnectionState, RealtimeClient, SendTextResult } fro
 import { ClientError, createClient } from '../index.js';
 import type { ServerEvent } from '../protocol.js';
 import { isMainModule } from '../sim/main-module.js';
+import { argumentError, SERVER_OPTIONS, serverArgs } from '../cli/server-args.js';
 import type { Simulator } from '../sim/types.js';
 
 /** Usage text printed by `--help`. */
@@ -72,36 +73,18 @@ export function parseChatArgs(argv: readonly string[], env: Readonly<Record<stri
       strict: true,
       allowPositionals: false,
       options: {
-        url: { type: 'string' },
-        username: { type: 'string' },
-        password: { type: 'string' },
-        token: { type: 'string' },
+        ...SERVER_OPTIONS,
         agent: { type: 'string' },
         say: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { ok: false, error: (message.split('\n')[0] ?? message).trim() };
+    return { ok: false, error: argumentError(error) };
   }
-  const url = (values.url ?? env.AGENTC_URL)?.trim() || undefined;
-  if (url !== undefined) {
-    let protocol: string | undefined;
-    try {
-      protocol = new URL(url).protocol;
-    } catch {
-      protocol = undefined;
-    }
-    if (!protocol || !['http:', 'https:', 'ws:', 'wss:'].includes(protocol)) {
-      return { ok: false, error: `--url must be an http(s) URL such as http://127.0.0.1:8000, got '${url}'.` };
-    }
-  }
-  if (values.token !== undefined && (values.username !== undefined || values.password !== undefined)) {
-    return { ok: false, error: 'Give either --token or --username/--password, not both.' };
-  }
-  const token = values.token ?? (values.username === undefined && values.password === undefined ? env.AGENTC_TOKEN : undefined);
-  const auth: AuthOptions = token ? { token } : { username: values.username ?? env.AGENTC_USERNAME ?? 'admin', password: values.password ?? env.AGENTC_PASSWORD ?? 'changeme' };
+  const server = serverArgs(values, env);
+  if (!server.ok) return server;
+  const { url, auth } = server;
   if (values.agent !== undefined && values.agent.trim() === '') return { ok: false, error: '--agent must not be empty.' };
   if (values.say !== undefined && values.say.trim() === '') return { ok: false, error: '--say must not be empty.' };
   return { ok: true, help: values.help === true, options: { url, auth, agent: values.agent?.trim(), say: values.say } };

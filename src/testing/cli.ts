@@ -18,6 +18,7 @@
 import { parseArgs } from 'node:util';
 import type { AuthOptions } from '../options.js';
 import { isMainModule } from '../sim/main-module.js';
+import { argumentError, SERVER_OPTIONS, serverArgs } from '../cli/server-args.js';
 import type { Simulator } from '../sim/types.js';
 import { createModelPaths, type ModelPathsOptions, type ModelTarget } from './paths.js';
 
@@ -70,10 +71,7 @@ export function parseModelPathsArgs(argv: readonly string[], env: Readonly<Recor
       strict: true,
       allowPositionals: false,
       options: {
-        url: { type: 'string' },
-        username: { type: 'string' },
-        password: { type: 'string' },
-        token: { type: 'string' },
+        ...SERVER_OPTIONS,
         agent: { type: 'string' },
         text: { type: 'string' },
         'failing-agent': { type: 'string' },
@@ -84,31 +82,11 @@ export function parseModelPathsArgs(argv: readonly string[], env: Readonly<Recor
       },
     }));
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { ok: false, error: (message.split('\n')[0] ?? message).trim() };
+    return { ok: false, error: argumentError(error) };
   }
-  const url = values.url?.trim();
-  if (url !== undefined) {
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(url);
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed || !['http:', 'https:', 'ws:', 'wss:'].includes(parsed.protocol)) {
-      return { ok: false, error: `--url must be an http(s) or ws(s) URL such as http://127.0.0.1:8000, got '${url}'.` };
-    }
-  }
-  const token = values.token ?? env.AGENTC_TOKEN;
-  const username = values.username ?? env.AGENTC_USERNAME;
-  const password = values.password ?? env.AGENTC_PASSWORD;
-  if (values.token !== undefined && (values.username !== undefined || values.password !== undefined)) {
-    return { ok: false, error: 'Give either --token or --username/--password, not both.' };
-  }
-  const auth: AuthOptions =
-    token !== undefined && values.username === undefined && values.password === undefined
-      ? { token }
-      : { username: username ?? 'admin', password: password ?? 'changeme' };
+  const server = serverArgs(values, env);
+  if (!server.ok) return server;
+  const { url, auth } = server;
   let answerTimeout: number | undefined;
   if (values['answer-timeout'] !== undefined) {
     answerTimeout = Number(values['answer-timeout']);

@@ -19,7 +19,7 @@ describe('parseChatArgs', () => {
 
   it('refuses what it cannot use, in one line', () => {
     expect(parseChatArgs(['--token', 't', '--username', 'u'])).toEqual({ ok: false, error: 'Give either --token or --username/--password, not both.' });
-    expect(parseChatArgs(['--url', 'ftp://x'])).toMatchObject({ ok: false, error: expect.stringMatching(/^--url must be an http\(s\) URL/) });
+    expect(parseChatArgs(['--url', 'ftp://x'])).toMatchObject({ ok: false, error: expect.stringMatching(/^--url must be an http\(s\) or ws\(s\) URL/) });
     expect(parseChatArgs(['--say', '  '])).toEqual({ ok: false, error: '--say must not be empty.' });
     const unknown = parseChatArgs(['--bogus']);
     expect(unknown.ok).toBe(false);

@@ -229,6 +229,6 @@ describe('agentc-chat', () => {
   it('bad arguments: one line, exit 2', async () => {
     const result = await run(['--url', 'nowhere']);
     expect(result.code).toBe(2);
-    expect(result.stderr.split('\n')[0]).toBe("agentc-chat: --url must be an http(s) URL such as http://127.0.0.1:8000, got 'nowhere'.");
+    expect(result.stderr.split('\n')[0]).toBe("agentc-chat: --url must be an http(s) or ws(s) URL such as http://127.0.0.1:8000, got 'nowhere'.");
   });
 });
