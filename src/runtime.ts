@@ -4,7 +4,7 @@
  * it. `createClient` (client.ts) is a projection of a runtime; tests build runtimes with a
  * `SimulatedClock`, a fixed seed and their own actors.
  */
-import { createActor, type ActorRefFrom, type AnyActorLogic } from 'xstate';
+import { createActor, fromCallback, fromPromise, type ActorRefFrom, type ActorSystem, type AnyActorLogic } from 'xstate';
 import { createAuthActors, type TokenVault } from './actors/auth.actors.js';
 import type { Clock } from './actors/clock.js';
 import { createDataPlane, type DataPlane } from './data/plane.js';
@@ -69,6 +69,67 @@ export interface Runtime {
   isDisposed(): boolean;
 }
 
+// ---------------------------------------------------------------------------------------------
+// One set of machines for every client. `machine.provide(...)` builds a new tree of state nodes, so
+// providing each client's I/O actors to its own copy cost ~80 KB of heap per client (and the CPU
+// to build it). The machines are provided once, with slots that run, for each client, the actor
+// logic its runtime registered under its actor system.
+
+/** One client's I/O actors (its dependencies bound), found through its actor system. */
+interface ClientActors {
+  readonly auth: ReturnType<typeof createAuthActors>;
+  readonly socket: AnyActorLogic;
+  readonly awaitToken: AnyActorLogic;
+  readonly adapter: AnyActorLogic | null;
+}
+
+const clientActors = new WeakMap<ActorSystem<any>, ClientActors>();
+
+/**
+ * A slot: an actor logic that hands its start and every event to the logic `pick` finds for the
+ * client whose actor system runs it. `template` (a logic of the same kind, promise or callback)
+ * gives what needs no client: the initial snapshot (made while the root actor is created, before
+ * its system is registered; for these kinds it holds only the input) and the persisted one.
+ */
+function slot<T extends AnyActorLogic>(template: T, pick: (actors: ClientActors) => AnyActorLogic): T {
+  const logicOf = (scope: { readonly system: ActorSystem<any> }): AnyActorLogic => {
+    const actors = clientActors.get(scope.system);
+    if (!actors) throw new Error('no runtime');
+    return pick(actors);
+  };
+  return {
+    ...template,
+    transition: (snapshot, event, scope) => logicOf(scope).transition(snapshot, event, scope),
+    start: (snapshot, scope) => logicOf(scope).start?.(snapshot, scope),
+  } as T;
+}
+
+let sharedMachine: typeof clientMachine | undefined;
+const AUTH_ACTORS = ['loadToken', 'login', 'refresh', 'provideToken'] as const;
+
+/** The client machine with every I/O actor a slot (built on first use, then shared). */
+function machineWithSlots(): typeof clientMachine {
+  if (sharedMachine) return sharedMachine;
+  const promise = fromPromise(async () => undefined);
+  const callback = fromCallback(() => undefined);
+  const noAdapter = avatarMachine.implementations.actors.adapter as AnyActorLogic;
+  sharedMachine = clientMachine.provide({
+    actors: {
+      avatar: avatarMachine.provide({ actors: { adapter: slot(callback, (actors) => actors.adapter ?? noAdapter) as never } }),
+      auth: authMachine.provide({
+        actors: Object.fromEntries(AUTH_ACTORS.map((name) => [name, slot(promise, (actors) => actors.auth[name])])) as never,
+      }),
+      connection: connectionMachine.provide({
+        actors: {
+          socket: slot(callback, (actors) => actors.socket) as never,
+          awaitToken: slot(promise, (actors) => actors.awaitToken) as never,
+        },
+      }),
+    },
+  });
+  return sharedMachine;
+}
+
 /** Builds and starts a runtime. @throws {ClientError} `invalid_options`, naming every bad option. */
 export function createRuntime(options: ClientOptions, deps: RuntimeDependencies = {}): Runtime {
   const resolved = resolveOptions(options);
@@ -117,16 +178,15 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
         tap: slot,
         ...(deps.clock ? { clock: deps.clock } : {}),
       });
-  const provided = clientMachine.provide({
-    actors: {
-      ...(resolved.avatarAdapter ? { avatar: avatarMachine.provide({ actors: { adapter: createAvatarActor(resolved.avatarAdapter, () => vault.avatarToken ?? null) } }) } : {}),
-      auth: authMachine.provide({ actors: authActors }),
-      connection: connectionMachine.provide({ actors: { socket: sockets.logic as ReturnType<typeof createSocketActor>['logic'], awaitToken: awaitTokenLogic(getToken) } }),
-    },
-  });
+  const actors: ClientActors = {
+    auth: authActors,
+    socket: sockets.logic,
+    awaitToken: awaitTokenLogic(getToken),
+    adapter: resolved.avatarAdapter ? createAvatarActor(resolved.avatarAdapter, () => vault.avatarToken ?? null) : null,
+  };
   const replyTimeoutMs = replyTimeoutFor(resolved.connectionTimeout);
   const inspection = createInspection(resolved.inspect, now);
-  root = createActor(provided, {
+  root = createActor(machineWithSlots(), {
     id: 'client',
     ...(deps.clock ? { clock: deps.clock as never } : {}),
     inspect: inspection.inspect,
@@ -155,6 +215,7 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
       avatar: { adapter: resolved.avatarAdapter !== undefined, readyTimeoutMs: replyTimeoutMs },
     },
   });
+  clientActors.set(root.system, actors);
   root.start();
   // an answer that ended without its end events leaves nothing streaming on the data plane
   const conversation = () => root.system.get('conversation') as ActorRefFrom<typeof conversationMachine>;

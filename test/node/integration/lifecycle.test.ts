@@ -73,3 +73,29 @@ describe('connect/disconnect cycles', () => {
     expect(failures).toEqual([]);
   });
 });
+
+describe('clients side by side', () => {
+  it('share one set of machine definitions, each running its own I/O actors (its own server, its own token)', async () => {
+    const [simA, simB] = await Promise.all([startSim(), startSim()]);
+    const logins = { a: 0, b: 0 };
+    const counting = (key: keyof typeof logins): typeof fetch => (input, init) => {
+      if (String(input).endsWith('/login')) logins[key]++;
+      return fetch(input, init);
+    };
+    const a = makeClient(simA, { fetch: counting('a') });
+    const b = makeClient(simB, { fetch: counting('b'), auth: { token: simB.control.issueToken('admin') } });
+    await Promise.all([a.connect(), b.connect()]);
+    // no machine tree built per client (providing each client's actors to its own copy cost ~80 KB of heap per client)
+    const logicOf = (client: typeof a.client) => (client.actor as unknown as { logic: unknown }).logic;
+    expect(logicOf(a.client)).toBe(logicOf(b.client));
+    // …yet each reached its own server, with its own auth: a logged in, b used the token it was given
+    expect(simA.control.uiSessions().filter((session) => session.connected)).toHaveLength(1);
+    expect(simB.control.uiSessions().filter((session) => session.connected)).toHaveLength(1);
+    expect(logins).toEqual({ a: 1, b: 0 });
+    a.client.dispose();
+    await until(() => simA.control.uiSessions().every((session) => !session.connected), 2_000, 'a gone');
+    // b is untouched by a's dispose
+    await b.client.sendText('still here?');
+    expect(simB.control.uiSessions().filter((session) => session.connected)).toHaveLength(1);
+  });
+});
