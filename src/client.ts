@@ -4,9 +4,9 @@
  * settlement; its views are read from the machines' snapshots. The outbound policy (what waits, what
  * is refused, when a text goes out, how it ends) is the outbox's (machines/outbox.*).
  */
-import { EMPTY, distinctUntilChanged, filter, map, Observable, Subscription } from 'rxjs';
+import { EMPTY, Observable, Subscription } from 'rxjs';
 import type { ActorRefFrom, SnapshotFrom } from 'xstate';
-import { combineLatest, defer, just, shareLatest, snapshots, switchMap, takeUntil, takeWhileInclusive } from './actors/rx.js';
+import { combineLatest, defer, distinctUntilChanged, filter, just, map, shareLatest, snapshots, switchMap, takeUntil, takeWhileInclusive } from './actors/rx.js';
 import type { Catalog } from './data/plane.js';
 import { connectionProblem, firstAttempt, firstVerdict } from './actors/settle.js';
 import { createCommands, type ReplyVerdict, type SessionCommands } from './data/commands.js';

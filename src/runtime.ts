@@ -221,6 +221,8 @@ export function createRuntime(options: ClientOptions, deps: RuntimeDependencies 
   const conversation = () => root.system.get('conversation') as ActorRefFrom<typeof conversationMachine>;
   conversation().on('interaction.ended', ({ output }) => {
     if (output.outcome === 'interrupted' && output.sessionId === conversation().getSnapshot().context.sessionId) data.interrupted();
+    // a cancelled answer says so in the transcript (the server sends no completion for it)
+    else if (output.outcome === 'cancelled' && output.interactionId !== null) data.cancelled(output.interactionId);
   });
   // the avatar hears the cancels that go out, the UI sessions that begin, and whether HeyGen is there
   const avatar = () => root.system.get('avatar') as ActorRefFrom<typeof avatarMachine>;

@@ -3,7 +3,7 @@
  * the transcript (messages$, streaming$), without becoming machine context; the control plane hears
  * only the events it acts on, and the edges of the streaming kind.
  */
-import { BehaviorSubject, distinctUntilChanged, map, Subject } from 'rxjs';
+import { BehaviorSubject, Subject } from 'rxjs';
 import { ClientError } from '../errors.js';
 import type { NonEventFrame } from '../schema/codec.js';
 import type { Avatar, ChatUser, ToolInfo, Voice } from '../schema/catalog.js';
@@ -13,7 +13,7 @@ import type { ChatSession, ChatSessionIndexEntry } from '../schema/session.js';
 import { CONVERSATION_EVENT_TYPES } from '../machines/conversation.machine.js';
 import { CATALOG_LISTS } from '../machines/outbox.logic.js';
 import { createTranscript, type TranscriptMessage } from './transcript/index.js';
-import { combineLatest, createHub, defer } from '../actors/rx.js';
+import { combineLatest, createHub, defer, distinctUntilChanged, map } from '../actors/rx.js';
 import type { FrameSink, SentKind } from '../actors/socket.actor.js';
 
 /**
@@ -266,6 +266,11 @@ export function createDataPlane(
       if (!folding || !transcript.interrupt()) return;
       messages.next(transcript.messages);
       streaming.next(transcript.streaming);
+    },
+    /** The interaction ended cancelled: its answer is marked so (`stopReason: 'cancelled'`) where the server said nothing. */
+    cancelled(interactionId: string): void {
+      if (!folding || !transcript.markCancelled(interactionId)) return;
+      messages.next(transcript.messages);
     },
     /** A local echo of the user's text, shown before the server confirms it. */
     echoUserText(text: string, fileIds: readonly string[]): void {

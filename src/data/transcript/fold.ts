@@ -138,6 +138,18 @@ class TranscriptImpl extends TranscriptStore implements Transcript {
     return changed || this.streaming !== before;
   }
 
+  markCancelled(interactionId: string): boolean {
+    let changed = false;
+    this.top.items.forEach((message, index) => {
+      if (message.kind === 'assistant' && message.interactionId === interactionId && message.stopReason === null) {
+        this.replace(this.top, index, { ...message, stopReason: 'cancelled' });
+        changed = true;
+      }
+    });
+    this.topChanged = false;
+    return changed;
+  }
+
   // -------------------------------------------------------------------------------------------
   // Dispatch
 

@@ -97,6 +97,12 @@ export interface Transcript {
   addLocalUserMessage(text: string, fileIds?: readonly string[]): string;
   /** Close whatever streams (the answer's end will never come: the connection ended, the server restarted): commits the streaming message marked incomplete (`complete: false`) and running tool calls cancelled. */
   interrupt(): boolean;
+  /**
+   * The interaction `interactionId` ended cancelled: its answer messages that carry no stop reason
+   * (the server sends no completion for an answer it stopped) get `stopReason: 'cancelled'`.
+   * Returns whether a message changed.
+   */
+  markCancelled(interactionId: string): boolean;
   /** The ordered messages of the current chat session (a new array only when changed). */
   readonly messages: readonly TranscriptMessage[];
   /** The message being built, or null. A new object each time it changes. */

@@ -5,7 +5,7 @@
  */
 import * as rx from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { combineLatest, defer, just, shareLatest, switchMap, takeUntil, takeWhileInclusive } from '../../../src/actors/rx.js';
+import { combineLatest, defer, distinctUntilChanged, filter, just, map, shareLatest, switchMap, takeUntil, takeWhileInclusive } from '../../../src/actors/rx.js';
 
 type Note = ['next', unknown] | ['error', unknown] | ['complete'];
 
@@ -45,10 +45,13 @@ function same<N>(scenario: (ops: typeof ours) => { notes: N; extra?: unknown }):
   return mine.notes;
 }
 
-const ours = { combineLatest, defer, just, shareLatest, switchMap, takeUntil, takeWhileInclusive };
+const ours = { combineLatest, defer, distinctUntilChanged, filter, just, map, shareLatest, switchMap, takeUntil, takeWhileInclusive };
 const rxjs: typeof ours = {
   combineLatest: rx.combineLatest as unknown as typeof combineLatest,
   defer: rx.defer,
+  distinctUntilChanged: (equal) => rx.distinctUntilChanged(equal),
+  filter: rx.filter as typeof filter,
+  map: rx.map,
   just: (value) => rx.of(value),
   shareLatest: () => rx.shareReplay({ bufferSize: 1, refCount: false }),
   switchMap: (project) => rx.switchMap(project),
@@ -66,6 +69,67 @@ describe('defer and just', () => {
       return { notes: [...first.notes, ...second.notes], extra: made };
     });
     expect(notes).toEqual([['next', 1], ['complete'], ['next', 2], ['complete']]);
+  });
+});
+
+describe('map, filter, distinctUntilChanged', () => {
+  it('map projects each value; errors and completion pass through', () => {
+    const notes = same((ops) => {
+      const source = new rx.Subject<number>();
+      const { notes } = record(ops.map((n: number) => n * 10)(source));
+      source.next(1);
+      source.next(2);
+      source.complete();
+      const failing = new rx.Subject<number>();
+      const failed = record(ops.map((n: number) => n)(failing));
+      failing.error('boom');
+      return { notes: [...notes, ...failed.notes] };
+    });
+    expect(notes).toEqual([['next', 10], ['next', 20], ['complete'], ['error', 'boom']]);
+  });
+
+  it('a projection or a predicate that throws becomes an error notification and unsubscribes the source', () => {
+    const notes = same((ops) => {
+      const mapped = counted(new rx.Subject<number>());
+      const { notes: first } = record(ops.map((): number => { throw new Error('project'); })(mapped.observable));
+      const filtered = counted(new rx.Subject<number>());
+      const { notes: second } = record(ops.filter((): boolean => { throw new Error('predicate'); })(filtered.observable));
+      return { notes: [first, second], extra: [mapped.total(), filtered.total()] };
+    });
+    expect(notes).toEqual([[], []]); // nothing emitted yet: the sources are live until a value comes
+    const thrown = same((ops) => {
+      const subject = new rx.Subject<number>();
+      const source = counted(subject);
+      const { notes } = record(ops.map((): number => { throw new Error('project'); })(source.observable));
+      subject.next(1);
+      subject.next(2);
+      return { notes: notes.map(([kind, value]) => [kind, value instanceof Error ? value.message : value]), extra: source.live() };
+    });
+    expect(thrown).toEqual([['error', 'project']]);
+  });
+
+  it('filter passes what the predicate keeps', () => {
+    const notes = same((ops) => {
+      const source = new rx.Subject<number>();
+      const { notes } = record(ops.filter((n: number) => n % 2 === 0)(source));
+      for (const n of [1, 2, 3, 4]) source.next(n);
+      source.complete();
+      return { notes };
+    });
+    expect(notes).toEqual([['next', 2], ['next', 4], ['complete']]);
+  });
+
+  it('distinctUntilChanged drops repeats of the last value passed (=== or the given equality)', () => {
+    const notes = same((ops) => {
+      const source = new rx.Subject<{ n: number }>();
+      const a = { n: 1 };
+      const byIdentity = record(ops.distinctUntilChanged<{ n: number }>()(source));
+      const byValue = record(ops.distinctUntilChanged<{ n: number }>((x, y) => x.n === y.n)(source));
+      for (const value of [a, a, { n: 1 }, { n: 2 }, { n: 2 }]) source.next(value);
+      source.complete();
+      return { notes: [byIdentity.notes.length, byValue.notes.map((note) => (note[0] === 'next' ? (note[1] as { n: number }).n : note[0]))] };
+    });
+    expect(notes).toEqual([5, [1, 2, 'complete']]); // identity: a, {n:1}, {n:2}, {n:2}, complete
   });
 });
 

@@ -352,6 +352,13 @@ describe.each(PROFILES)('conversation (profile %s)', (profile) => {
     const after = frames.filter((f) => f.direction === 'out' && f.index > meanwhile[0]!.index && f.type !== 'text_delta').map((f) => f.type);
     expect(after).toEqual(['cancelled', 'system_message', 'interaction', 'chat_session_added', 'user_turn_start']);
     expect(seen.interaction()).toBeNull();
+    // the transcript says so too: the server sent no completion, so the answer's messages are marked cancelled
+    let messages: readonly { kind: string; text?: string; stopReason?: unknown; interactionId: string | null }[] = [];
+    h.client.messages$.subscribe((list) => (messages = list)).unsubscribe();
+    const asked = messages.map((m) => m.kind === 'user' && m.text === 'stream 3000').lastIndexOf(true);
+    const answer = messages.slice(asked + 1).filter((m) => m.kind === 'assistant');
+    expect(answer.length).toBeGreaterThan(0);
+    expect(answer.map((m) => m.stopReason)).toEqual(answer.map(() => 'cancelled'));
   });
 
   it('sendText with interrupt: the first answer ends cancelled, the second is sent after the turn came back and ends done', async () => {
