@@ -14,10 +14,10 @@ const KB = 1024;
  * The core entry's budget, min+gzip. The goal is 35 KB; this is a ratchet set to what was reached
  * (rounded up to the next 0.5 KB): lower it as cuts land, never raise it.
  *
- * Shortfall: 63.6 KB reached, 28.6 KB over the goal. The dependencies alone cost about 22 KB of the
+ * Shortfall: 63.6 KB reached (63.9 KB after the testing kit's tap, the shared machines and the cancelled mark, 28.9 KB over the goal). The dependencies alone cost about 22 KB of the
  * bundle (each one's share, measured by leaving it out: xstate 13.9, RxJS 3.1, valibot 2.7,
  * partysocket 2.6), which leaves the client's own code 13 KB of the 35; today it is about 42 KB.
- * Next cuts, in order of payoff (docs/drafts/size.md has the figures): avatar support (machine,
+ * Next cuts, in order of payoff (README, Performance, Bundle size, has the figures): avatar support (machine,
  * commands, actor, ≈ 3 KB) plugged in from its own entry instead of built into every client (an API
  * change); the message helpers out of the core at the next major (2.4 KB; agentc-realtime/messages
  * has them already); the options' validation (2.1 KB: per-field messages, did-you-mean) made
