@@ -9,6 +9,7 @@
 export { createVoice } from './voice.js';
 export type { AudioSource, InputMode, Voice, VoiceInputState, VoiceInputView, VoiceOptions, VoiceOutputView, VoiceStateView } from './voice.js';
 export { createResampler, floatToPcm16, pcm16ToFloat } from './dsp.js';
+export type { Resampler } from './dsp.js';
 export { AudioProcessorError, AudioProcessorErrorCode } from './errors.js';
 export type { AudioProcessorErrorDetails } from './errors.js';
 export type { CaptureHandlers } from './capture.js';
