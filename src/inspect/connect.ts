@@ -47,6 +47,12 @@ export interface ConnectInspectorOptions {
   readonly bufferSize?: number;
   /** Pause before connecting again after the viewer went away (or was not there yet), in ms. @default 1_000 */
   readonly retryMs?: number;
+  /**
+   * The app's name in the viewer. Several apps (or clients) may send to one viewer: each is told apart
+   * by its inspector, and the actor ids of every app but the first are shown prefixed (`name/client`,
+   * or `app2/client` without a name). @default none: the first app unprefixed, the next `app2`, …
+   */
+  readonly name?: string;
 }
 
 /** An inspect callback for `createClient({ inspect })`, with a `close()`. */
@@ -126,6 +132,9 @@ export function connectInspector(options: ConnectInspectorOptions): ViewerInspec
   const bufferSize = Math.max(1, options.bufferSize ?? 10_000);
   const retryMs = options.retryMs ?? 1_000;
   const now = () => Date.now();
+  // who this inspector is, the same across its reconnections, so the viewer keeps its actors apart
+  const app = `${options.name ? `name=${encodeURIComponent(options.name)}&` : ''}app=${Math.random().toString(36).slice(2, 10)}`;
+  const url = `${options.url}${options.url.includes('?') ? '&' : '?'}${app}`;
   let buffer: string[] = [];
   let dropped = 0;
   let socket: Socket | undefined;
@@ -146,7 +155,7 @@ export function connectInspector(options: ConnectInspectorOptions): ViewerInspec
     if (closed) return;
     let next: Socket;
     try {
-      next = new Ctor(options.url) as unknown as Socket;
+      next = new Ctor(url) as unknown as Socket;
     } catch {
       return later();
     }

@@ -3,7 +3,8 @@
  * CDN, works offline) and a WebSocket endpoint. Apps send their records to `/ws`
  * ({@link connectInspector}); the page subscribes at `/ws?role=page` and receives every record, those
  * that came before it opened too (each actor's first record and the last {@link ViewerOptions.history}
- * records).
+ * records). Several apps may send to one viewer: each inspector says who it is, and the actor ids of
+ * every app but the first are prefixed (`<name>/client`, or `app2/client`).
  *
  * @module
  */
@@ -41,6 +42,17 @@ export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> 
   let history: string[] = [];
   let dropped = 0;
   const pages = new Set<WebSocket>();
+  /** Each app's prefix by its inspector's id: none for the first, `name/` or `app<N>/` for the others. */
+  const apps = new Map<string, string>();
+  const prefixOf = (id: string | null, name: string | null): string => {
+    const key = id ?? `connection-${apps.size}`;
+    let prefix = apps.get(key);
+    if (prefix === undefined) {
+      prefix = apps.size === 0 && !name ? '' : `${name ?? `app${apps.size + 1}`}/`;
+      apps.set(key, prefix);
+    }
+    return prefix;
+  };
 
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://viewer').pathname;
@@ -59,7 +71,8 @@ export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> 
 
   wss.on('connection', (socket, request) => {
     socket.on('error', () => undefined);
-    const role = new URL(request.url ?? '/ws', 'http://viewer').searchParams.get('role');
+    const params = new URL(request.url ?? '/ws', 'http://viewer').searchParams;
+    const role = params.get('role');
     if (role === 'page') {
       pages.add(socket);
       socket.on('close', () => pages.delete(socket));
@@ -67,9 +80,16 @@ export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> 
       return;
     }
     let droppedBySender = 0;
+    const prefix = prefixOf(params.get('app'), params.get('name'));
     socket.on('message', (data) => {
       const message = parse(String(data));
       if (!message) return;
+      if (prefix) {
+        for (const record of message.records) {
+          record.actorId = prefix + record.actorId;
+          if (typeof record.sourceId === 'string') record.sourceId = prefix + record.sourceId;
+        }
+      }
       dropped += Math.max(0, message.dropped - droppedBySender);
       droppedBySender = Math.max(droppedBySender, message.dropped);
       const texts = message.records.map((record) => JSON.stringify(record));
@@ -107,12 +127,12 @@ export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> 
 }
 
 /** A message from an app: `{ dropped, records }` with records that have a kind and an actor id; anything else is ignored. */
-function parse(text: string): { dropped: number; records: { kind: string; actorId: string }[] } | undefined {
+function parse(text: string): { dropped: number; records: { kind: string; actorId: string; sourceId?: unknown }[] } | undefined {
   try {
     const value = JSON.parse(text) as { dropped?: unknown; records?: unknown };
     if (!value || typeof value !== 'object' || !Array.isArray(value.records)) return undefined;
     const records = value.records.filter(
-      (record): record is { kind: string; actorId: string } =>
+      (record): record is { kind: string; actorId: string; sourceId?: unknown } =>
         !!record && typeof record === 'object' && typeof (record as { kind?: unknown }).kind === 'string' && typeof (record as { actorId?: unknown }).actorId === 'string',
     );
     return { dropped: typeof value.dropped === 'number' && value.dropped >= 0 ? value.dropped : 0, records };

@@ -136,3 +136,29 @@ it("redacts what the app's events and contexts hold before it leaves", async () 
   expect(text).not.toMatch(JWT);
   expect(page.records[0]).toMatchObject({ kind: 'snapshot', actorId: 'auth', value: 'valid', status: 'active' });
 });
+
+it('keeps the actors of several apps on one viewer apart: the first as they are, the others prefixed', async () => {
+  const viewer = await startViewer();
+  closers.push(() => viewer.close());
+  const page = await subscribe(viewer);
+  const apps: [ViewerInspector, RealtimeClient][] = [];
+  for (const name of [undefined, undefined, 'tab-b']) {
+    const inspect = connectInspector({ url: viewer.wsUrl, WebSocket, ...(name ? { name } : {}) });
+    // created, not connected: the root actor and its children start at once, so they report
+    const client = createClient({ url: 'http://127.0.0.1:9', auth: { ...ADMIN }, WebSocket, inspect });
+    apps.push([inspect, client]);
+    closers.push(() => {
+      client.dispose();
+      inspect.close();
+    });
+    // one after the other, so "the first" and "the second" are well defined
+    const expected = name ? `${name}/client` : apps.length === 1 ? 'client' : `app${apps.length}/client`;
+    await until(() => page.records.some((record) => record.actorId === expected && record.kind === 'actor'), expected);
+  }
+  const roots = new Set(page.records.map((record) => record.actorId).filter((id) => id.endsWith('client')));
+  expect([...roots].sort()).toEqual(['app2/client', 'client', 'tab-b/client']);
+  // each app's children carry its prefix too
+  for (const prefix of ['', 'app2/', 'tab-b/']) expect(page.records.some((record) => record.actorId === `${prefix}connection`)).toBe(true);
+  // …and an event sent by an actor of the second app names its sender with the prefix
+  expect(page.records.filter((record) => record.sourceId !== undefined && record.actorId.startsWith('app2/')).every((record) => record.sourceId!.startsWith('app2/'))).toBe(true);
+});
