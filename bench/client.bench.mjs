@@ -32,11 +32,11 @@
 // process over the same window are printed too, and are the fairer comparison of the two clients.
 //
 // Needs --expose-gc (the npm script passes it). BENCH_N (default 200,000), BENCH_REPS (default 9).
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import { createClient } from '../dist/index.js';
+import { startSimChild, login as loginAt } from './sim-child.mjs';
 import { createReport, log } from './report.mjs';
 
 const N = Number(process.env.BENCH_N ?? 200_000);
@@ -54,14 +54,7 @@ if (typeof globalThis.gc !== 'function') {
 }
 
 // ------------------------------------------------------------------ the simulator (one child process)
-const child = spawn(process.execPath, [new URL('./sim-server.mjs', import.meta.url).pathname, String(N), 'compact'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const killChild = () => {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-};
-process.on('exit', killChild); // never leave the simulator behind, even when a run throws
-const [line] = await once(child.stdout, 'data');
-const port = Number(String(line).trim());
-const base = `http://127.0.0.1:${port}`;
+const { child, port, base, kill: killChild } = await startSimChild(N, 'compact'); // never left behind, even when a run throws
 
 // ------------------------------------------------------------------ helpers
 function fullGc() {
@@ -150,11 +143,7 @@ async function disposeAndCollect(take) {
 // ------------------------------------------------------------------ mode 1: raw ws + JSON.parse
 async function rawRun() {
   const before = heapUsed();
-  const login = await fetch(`${base}/api/rt/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(AUTH),
-  }).then((r) => r.json());
+  const login = await loginAt(base, AUTH);
   let socket = new WebSocket(`ws://127.0.0.1:${port}/api/rt/ws?token=${login.agent_c_token}&agent_key=${AGENT}`);
   let onEvent = () => {};
   socket.on('message', (data) => onEvent(JSON.parse(data.toString())));

@@ -4,6 +4,7 @@
 import { WebSocket } from 'ws';
 import { createSimulator } from '../dist/sim/index.js';
 import { createRandom as prng } from '../dist/sim/random.js';
+import { login as loginAt } from './sim-child.mjs';
 
 const WORDS = (
   'the connection agent stream session answer token model server client protocol message delta ' +
@@ -43,11 +44,7 @@ export async function recordSimulatorFrames() {
   const sim = await createSimulator({ record: false, deltaMs: 0, firehoseDeltas: 3 });
   try {
     const base = `http://127.0.0.1:${sim.port}`;
-    const login = await fetch(`${base}/api/rt/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: 'changeme' }),
-    }).then((r) => r.json());
+    const login = await loginAt(base);
     const socket = new WebSocket(`ws://127.0.0.1:${sim.port}/api/rt/ws?token=${login.agent_c_token}&agent_key=firehose`);
     const burst = [];
     const answer = [];

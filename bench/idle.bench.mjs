@@ -12,11 +12,11 @@
 // event only).
 //
 // Needs --expose-gc. BENCH_CLIENTS (default 1,000).
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import { createClient } from '../dist/index.js';
+import { startSimChild, login as loginAt } from './sim-child.mjs';
 import { createReport, log } from './report.mjs';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1_000);
@@ -27,19 +27,8 @@ if (typeof globalThis.gc !== 'function') {
   process.exit(1);
 }
 
-const child = spawn(process.execPath, [new URL('./sim-server.mjs', import.meta.url).pathname, '10', 'compact'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const killChild = () => {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-};
-process.on('exit', killChild);
-const [line] = await once(child.stdout, 'data');
-const port = Number(String(line).trim());
-const base = `http://127.0.0.1:${port}`;
-const login = await fetch(`${base}/api/rt/login`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ username: 'admin', password: 'changeme' }),
-}).then((r) => r.json());
+const { child, port, base, kill: killChild } = await startSimChild(10, 'compact');
+const login = await loginAt(base);
 const token = login.agent_c_token;
 
 function heapUsed() {

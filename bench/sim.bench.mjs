@@ -1,24 +1,16 @@
 // `npm run bench:sim`: how fast the simulator's firehose agent pushes text_delta frames to a raw
 // `ws` client on loopback (the simulator runs in its own process). Target: >= 200,000 frames/s,
 // so that client benchmarks measure the client, not the server.
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { WebSocket } from 'ws';
+import { startSimChild, login as loginAt } from './sim-child.mjs';
 import { createReport, log } from './report.mjs';
 
 const N = Number(process.env.BENCH_N ?? 200_000);
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 
-const child = spawn(process.execPath, [new URL('./sim-server.mjs', import.meta.url).pathname, String(N)], { stdio: ['ignore', 'pipe', 'inherit'] });
-const [line] = await once(child.stdout, 'data');
-const port = Number(String(line).trim());
-const base = `http://127.0.0.1:${port}`;
-
-const login = await fetch(`${base}/api/rt/login`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ username: 'admin', password: 'changeme' }),
-}).then((r) => r.json());
+const { child, port, base } = await startSimChild(N);
+const login = await loginAt(base);
 
 const socket = new WebSocket(`ws://127.0.0.1:${port}/api/rt/ws?token=${login.agent_c_token}&agent_key=firehose`);
 let onEvent = () => {};
