@@ -7,7 +7,7 @@
  * socket inside the microphone actor, and the server's PCM flows socket → speaker inside the speaker
  * actor; the machines hear only edges (ready, lost, speech started, playing, idle).
  */
-import { BehaviorSubject, distinctUntilChanged, filter, map, Observable, Subject } from 'rxjs';
+import { BehaviorSubject, distinctUntilChanged, EMPTY, filter, map, Observable, Subject, switchMap, tap } from 'rxjs';
 import { createActor, fromCallback, fromPromise, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import type { RealtimeClient } from '../client.js';
 import { VOICE_PORT, type VoicePort, type WithVoicePort } from '../data/voice-port.js';
@@ -483,40 +483,36 @@ export function createVoice(client: RealtimeClient, options: VoiceOptions = {}):
   ];
   if (options.serverInputModes) {
     const tell = (event: Parameters<RealtimeClient['send']>[0]): void => void client.send(event).catch(() => undefined);
-    // What the server was told on this connection. Told only while ready (a command sent earlier is
-    // refused `not_ready`), and told again at every ready: a restarted server forgot it.
-    let told: InputMode | null = null;
-    let pressed = false;
-    let ready = false;
-    let view: { mode: InputMode; speaking: boolean } | null = null;
-    // (what was told is noted before it is sent: a send makes connection$ emit its counts at once, re-entering)
-    const sync = (): void => {
-      if (!ready || view === null) return;
-      const mode = view.mode;
-      if (mode !== told) {
-        told = mode;
-        if (mode !== 'off') tell({ type: 'set_voice_input_mode', mode });
-      }
-      const holding = mode === 'ptt' && view.speaking;
-      if (holding !== pressed) {
-        pressed = holding;
-        tell({ type: holding ? 'ptt_start' : 'ptt_end' });
-      }
-    };
+    // Told only while ready (a command sent earlier is refused `not_ready`), and told afresh in each
+    // ready period: a restarted server forgot it. What was told is noted before it is sent (a send
+    // makes connection$ emit its counts at once, re-entering).
+    const ready$ = client.connection$.pipe(
+      map((status) => status.state === 'ready'),
+      distinctUntilChanged(),
+    );
     subscriptions.push(
-      client.connection$.subscribe((status) => {
-        const now = status.state === 'ready';
-        if (now && !ready) {
-          told = null;
-          pressed = false;
-        }
-        ready = now;
-        sync();
-      }),
-      state$.subscribe((next) => {
-        view = next;
-        sync();
-      }),
+      ready$
+        .pipe(
+          switchMap((ready) => {
+            if (!ready) return EMPTY;
+            let told: InputMode | null = null;
+            let pressed = false;
+            return state$.pipe(
+              tap((view) => {
+                if (view.mode !== told) {
+                  told = view.mode;
+                  if (view.mode !== 'off') tell({ type: 'set_voice_input_mode', mode: view.mode });
+                }
+                const holding = view.mode === 'ptt' && view.speaking;
+                if (holding !== pressed) {
+                  pressed = holding;
+                  tell({ type: holding ? 'ptt_start' : 'ptt_end' });
+                }
+              }),
+            );
+          }),
+        )
+        .subscribe(),
     );
   }
 

@@ -90,22 +90,23 @@ describe('map, filter, distinctUntilChanged', () => {
 
   it('a projection or a predicate that throws becomes an error notification and unsubscribes the source', () => {
     const notes = same((ops) => {
-      const mapped = counted(new rx.Subject<number>());
-      const { notes: first } = record(ops.map((): number => { throw new Error('project'); })(mapped.observable));
-      const filtered = counted(new rx.Subject<number>());
-      const { notes: second } = record(ops.filter((): boolean => { throw new Error('predicate'); })(filtered.observable));
-      return { notes: [first, second], extra: [mapped.total(), filtered.total()] };
+      const fail = (what: string) => (): never => {
+        throw new Error(what);
+      };
+      const mappedSubject = new rx.Subject<number>();
+      const mapped = counted(mappedSubject);
+      const first = record(ops.map(fail('project'))(mapped.observable));
+      const filteredSubject = new rx.Subject<number>();
+      const filtered = counted(filteredSubject);
+      const second = record(ops.filter(fail('predicate'))(filtered.observable));
+      for (const subject of [mappedSubject, filteredSubject]) {
+        subject.next(1);
+        subject.next(2); // after the error: nothing more
+      }
+      const message = ([kind, value]: Note) => [kind, value instanceof Error ? value.message : value];
+      return { notes: [first.notes.map(message), second.notes.map(message)], extra: [mapped.live(), filtered.live()] };
     });
-    expect(notes).toEqual([[], []]); // nothing emitted yet: the sources are live until a value comes
-    const thrown = same((ops) => {
-      const subject = new rx.Subject<number>();
-      const source = counted(subject);
-      const { notes } = record(ops.map((): number => { throw new Error('project'); })(source.observable));
-      subject.next(1);
-      subject.next(2);
-      return { notes: notes.map(([kind, value]) => [kind, value instanceof Error ? value.message : value]), extra: source.live() };
-    });
-    expect(thrown).toEqual([['error', 'project']]);
+    expect(notes).toEqual([[['error', 'project']], [['error', 'predicate']]]);
   });
 
   it('filter passes what the predicate keeps', () => {
@@ -152,13 +153,14 @@ describe('combineLatest', () => {
   });
 
   it('errors with the first error and unsubscribes every source', () => {
-    same((ops) => {
+    const notes = same((ops) => {
       const a = counted(new rx.Subject<number>());
       const b = new rx.Subject<number>();
       const { notes } = record(ops.combineLatest([a.observable, b]));
       b.error('boom');
       return { notes, extra: a.live() };
     });
+    expect(notes).toEqual([['error', 'boom']]);
   });
 });
 
