@@ -11,7 +11,7 @@
 import { Subject, type Observable } from 'rxjs';
 import type { InspectionEvent } from 'xstate';
 import type { InspectOption } from '../options.js';
-import { REDACTED, redactSecrets } from '../schema/redact.js';
+import { REDACTED, redactSecrets, SECRET_FIELD } from '../schema/redact.js';
 
 /** One inspection record. */
 export interface InspectionRecord {
@@ -33,8 +33,6 @@ export interface InspectionRecord {
   readonly status?: string;
 }
 
-/** Field names whose values are secrets wherever they appear. */
-const SECRET_KEY = /(^|_|-)(token|password|password_hash|secret|api_key|apikey|authorization)$|^(access_?token|session_?token|heygen_?token|agent_c_token|accessToken)$/i;
 
 /** A copy of `value` without secrets: JWT-shaped strings, secret-named fields, and the secrets inside JSON strings. */
 export function redactForInspection(value: unknown, depth = 0): unknown {
@@ -45,7 +43,7 @@ export function redactForInspection(value: unknown, depth = 0): unknown {
   const copy: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     Object.defineProperty(copy, key, {
-      value: SECRET_KEY.test(key) && item !== null && item !== undefined && item !== '' ? REDACTED : redactForInspection(item, depth + 1),
+      value: SECRET_FIELD.test(key) && item !== null && item !== undefined && item !== '' ? REDACTED : redactForInspection(item, depth + 1),
       enumerable: true,
       writable: true,
       configurable: true,

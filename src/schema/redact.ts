@@ -4,7 +4,10 @@
  */
 
 /** A JWS compact serialisation: base64url header starting `{"` or `{ `, payload, optional signature. */
-const JWT_PATTERN = /ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+/** A JWS compact serialisation (global: for `replace` and `matchAll`). */
+export const JWT_PATTERN = /ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+/** Field names whose values are secrets wherever they appear (inspection records, recordings). */
+export const SECRET_FIELD = /(^|_|-)(token|password|password_hash|secret|api_key|apikey|authorization)$|^(access_?token|session_?token|heygen_?token|agent_c_token|accessToken)$/i;
 /** `token=…`, `access_token=…`, `refresh_token=…` in a query string or URL. */
 const TOKEN_QUERY_PATTERN = /([?&;](?:[A-Za-z_]*token)=)[^&#\s"'\\]*/gi;
 

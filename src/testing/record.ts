@@ -9,7 +9,7 @@
 import { ClientError } from '../errors.js';
 import type { RealtimeClient } from '../client.js';
 import type { SimulatorControl } from '../sim/types.js';
-import { REDACTED } from '../schema/redact.js';
+import { JWT_PATTERN, REDACTED, SECRET_FIELD } from '../schema/redact.js';
 import { TAP_PORT, type Tap, type TapPort, type WithTapPort } from '../data/tap-port.js';
 import { parseRecording, RECORDED_COMMANDS, RECORDING_FORMAT, type RecordedOptions, type Recording, type RecordingEvent } from './recording.js';
 
@@ -30,10 +30,6 @@ export interface Recorder {
 /** The simulator controls noted as faults. */
 const FAULT_CONTROLS = ['expireTokens', 'revokeTokens', 'setTokenTtl', 'failRefresh', 'dropSocket', 'dropAfterFrames', 'dropAtEvent', 'halfOpen', 'setLatency', 'sendMalformed', 'stall', 'restart', 'clearFaults'] as const;
 
-/** Field names whose string values are secrets (as the inspection's redaction, actors/inspection.ts). */
-const SECRET_KEY = /(^|_|-)(token|password|secret|api_key|apikey|authorization)$|^(access_?token|session_?token|heygen_?token|agent_c_token|accessToken)$/i;
-/** A JWS compact serialisation (as schema/redact.ts). */
-const JWT_PATTERN = /ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 
 type Raw = RecordingEvent;
 
@@ -349,7 +345,7 @@ function scrub(raw: Omit<Recording, 'format' | 'version' | 'options'> & { option
 function walk(value: unknown, found: (secret: unknown) => void, depth = 0): void {
   if (value === null || typeof value !== 'object' || depth > 32) return;
   for (const [key, item] of Object.entries(value)) {
-    if (SECRET_KEY.test(key) && typeof item === 'string') found(item);
+    if (SECRET_FIELD.test(key) && typeof item === 'string') found(item);
     else walk(item, found, depth + 1);
   }
 }
